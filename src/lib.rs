@@ -1,0 +1,43 @@
+//! A ModSecurity-compatible web application firewall engine.
+//!
+//! Load SecLang (ModSecurity's rule language: `coraza.conf`, the OWASP Core
+//! Rule Set, your own rules) into a [`Waf`], then run each HTTP exchange
+//! through a [`Transaction`], phase by phase. The engine does no I/O and
+//! starts no threads: it is plain CPU work over bytes you hand it.
+//!
+//! ```
+//! use coraza::Waf;
+//!
+//! let waf = Waf::builder()
+//!     .directives(r#"
+//!         SecRuleEngine On
+//!         SecRule ARGS:id "@rx ^\d+$" "id:1,phase:1,pass,nolog"
+//!         SecRule ARGS "@contains <script" "id:2,phase:1,deny,status:403,msg:'XSS'"
+//!     "#)
+//!     .build()
+//!     .expect("rules load");
+//! let mut tx = waf.new_transaction();
+//! tx.process_connection("192.0.2.1", 40000, "192.0.2.2", 80);
+//! tx.process_uri("/?q=<script>", "GET", "HTTP/1.1");
+//! tx.add_request_header("Host", "example.com");
+//! let it = tx.process_request_headers().expect("blocked");
+//! assert_eq!((it.rule_id, it.status), (2, 403));
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod actions;
+pub mod body;
+mod error;
+pub mod logging;
+pub mod macros;
+pub mod operators;
+pub mod rules;
+pub mod seclang;
+mod transaction;
+pub mod transformations;
+pub mod variables;
+mod waf;
+
+pub use error::Error;
+pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
+pub use waf::{Waf, WafBuilder};

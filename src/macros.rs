@@ -1,0 +1,150 @@
+//! `%{COLLECTION.key}` macro expansion.
+//!
+//! Templates are parsed once at load time into literal and variable parts, so a
+//! transaction only walks a small vector. Unknown or empty variables expand to
+//! the empty string, as ModSecurity v2 and Coraza do.
+
+use std::borrow::Cow;
+
+/// Resolves one macro reference against a running transaction.
+pub trait MacroResolver {
+    /// `collection` is upper-cased (`TX`, `MATCHED_VAR`, `REQUEST_HEADERS`);
+    /// `key` is the text after the first `.`, as written in the rule.
+    fn resolve(&self, collection: &str, key: Option<&str>) -> Option<Vec<u8>>;
+}
+
+/// A resolver that knows nothing: every macro expands to the empty string.
+pub struct NoMacros;
+
+impl MacroResolver for NoMacros {
+    fn resolve(&self, _collection: &str, _key: Option<&str>) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Var {
+        collection: String,
+        key: Option<String>,
+    },
+}
+
+/// A string with `%{...}` references, parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroString {
+    raw: String,
+    parts: Vec<Part>,
+}
+
+impl MacroString {
+    /// Parses `text`. An unterminated `%{` is kept literally, as ModSecurity does.
+    pub fn parse(text: &str) -> MacroString {
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        let mut rest = text;
+        while let Some(pos) = rest.find("%{") {
+            let after = &rest[pos + 2..];
+            match after.find('}') {
+                Some(end) if end > 0 => {
+                    lit.push_str(&rest[..pos]);
+                    if !lit.is_empty() {
+                        parts.push(Part::Literal(std::mem::take(&mut lit)));
+                    }
+                    let inner = after[..end].trim();
+                    let (collection, key) = match inner.find(['.', ':']) {
+                        Some(dot) => (&inner[..dot], Some(inner[dot + 1..].to_string())),
+                        None => (inner, None),
+                    };
+                    parts.push(Part::Var {
+                        collection: collection.to_ascii_uppercase(),
+                        key,
+                    });
+                    rest = &after[end + 1..];
+                }
+                _ => {
+                    lit.push_str(&rest[..pos + 2]);
+                    rest = after;
+                }
+            }
+        }
+        lit.push_str(rest);
+        if !lit.is_empty() {
+            parts.push(Part::Literal(lit));
+        }
+        MacroString {
+            raw: text.to_string(),
+            parts,
+        }
+    }
+
+    /// The template as written.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// True when the template has no `%{...}` reference.
+    pub fn is_constant(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
+    }
+
+    /// Expands into bytes.
+    pub fn expand_bytes(&self, r: &dyn MacroResolver) -> Cow<'_, [u8]> {
+        if self.is_constant() {
+            return Cow::Borrowed(self.raw.as_bytes());
+        }
+        let mut out = Vec::with_capacity(self.raw.len());
+        for p in &self.parts {
+            match p {
+                Part::Literal(s) => out.extend_from_slice(s.as_bytes()),
+                Part::Var { collection, key } => {
+                    if let Some(v) = r.resolve(collection, key.as_deref()) {
+                        out.extend_from_slice(&v);
+                    }
+                }
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Expands into a string (invalid UTF-8 replaced).
+    pub fn expand(&self, r: &dyn MacroResolver) -> Cow<'_, str> {
+        match self.expand_bytes(r) {
+            Cow::Borrowed(_) => Cow::Borrowed(&self.raw),
+            Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct R;
+    impl MacroResolver for R {
+        fn resolve(&self, c: &str, k: Option<&str>) -> Option<Vec<u8>> {
+            match (c, k) {
+                ("TX", Some(k)) if k.eq_ignore_ascii_case("score") => Some(b"5".to_vec()),
+                ("MATCHED_VAR", None) => Some(b"abc".to_vec()),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn expands_known_and_unknown() {
+        let m = MacroString::parse("s=%{tx.score} v=%{MATCHED_VAR} x=%{tx.none}!");
+        assert!(!m.is_constant());
+        assert_eq!(m.expand(&R), "s=5 v=abc x=!");
+    }
+
+    #[test]
+    fn constant_and_unterminated() {
+        let m = MacroString::parse("plain %{ text");
+        assert!(m.is_constant());
+        assert_eq!(m.expand(&R), "plain %{ text");
+        let e = MacroString::parse("%{}");
+        assert_eq!(e.expand(&R), "%{}");
+    }
+}
