@@ -46,7 +46,7 @@ fn action(input: &str, p: Pair<'_, Rule>) -> Result<ActionSpec, String> {
         value: None,
     };
     for part in p.into_inner() {
-        let at = column_of(input, part.as_span().start());
+        let at = || column_of(input, part.as_span().start());
         match part.as_rule() {
             Rule::action_name => spec.name = part.as_str().to_ascii_lowercase(),
             Rule::quoted_value => {
@@ -62,17 +62,13 @@ fn action(input: &str, p: Pair<'_, Rule>) -> Result<ActionSpec, String> {
                 let body = find_inner(&part, Rule::sq_text).map_or("", |b| b.as_str());
                 spec.value = Some(unescape_quote(body, '\''));
             }
-            Rule::bare_value => {
-                if let Some(bad) = find_inner(&part, Rule::bad_value_unterminated) {
-                    return Err(unterminated(input, &spec.name, &bad));
-                }
-                spec.value = Some(part.as_str().trim_end().to_string());
-            }
+            Rule::bare_value => spec.value = Some(part.as_str().trim_end().to_string()),
             Rule::bad_value_unterminated => return Err(unterminated(input, &spec.name, &part)),
             Rule::bad_empty_value => {
                 return Err(format!(
-                    "missing value after `{}:` at column {at}",
-                    spec.name
+                    "missing value after `{}:` at column {}",
+                    spec.name,
+                    at()
                 ))
             }
             _ => {}
@@ -161,6 +157,10 @@ mod tests {
         );
         assert_eq!(parse_actions("  ").unwrap(), vec![]);
         assert_eq!(parse_actions("msg:''").unwrap(), vec![a("msg", Some(""))]);
+        assert_eq!(
+            parse_actions(r"msg:a\,b\").unwrap(),
+            vec![a("msg", Some(r"a\,b\"))]
+        );
     }
 
     #[test]
@@ -182,6 +182,11 @@ mod tests {
                 "unexpected text after the quoted value of `msg` at column 8: `b`",
             ),
             ("id:,deny", "missing value after `id:` at column 4"),
+            ("id:", "missing value after `id:` at column 4"),
+            (
+                "msg:a'b,c",
+                "unterminated quote in the value of `msg` at column 6: `'b,c`",
+            ),
             (
                 "id:1,-x",
                 "invalid action list: expected an action name at column 6, found `-x`",

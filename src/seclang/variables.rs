@@ -44,7 +44,7 @@ fn variable(input: &str, p: Pair<'_, Rule>) -> Result<VariableSpec, String> {
         selector: None,
     };
     for part in p.into_inner().flatten() {
-        let at = column_of(input, part.as_span().start());
+        let at = || column_of(input, part.as_span().start());
         match part.as_rule() {
             Rule::var_modifier => {
                 spec.negated = part.as_str() == "!";
@@ -64,22 +64,25 @@ fn variable(input: &str, p: Pair<'_, Rule>) -> Result<VariableSpec, String> {
             }
             Rule::bad_sel_regex => {
                 return Err(format!(
-                    "unterminated regex selector of {} at column {at}: `{}`",
+                    "unterminated regex selector of {} at column {}: `{}`",
                     spec.name,
+                    at(),
                     part.as_str()
                 ))
             }
             Rule::bad_sel_quote => {
                 return Err(format!(
-                    "unterminated quoted selector of {} at column {at}: `{}`",
+                    "unterminated quoted selector of {} at column {}: `{}`",
                     spec.name,
+                    at(),
                     part.as_str()
                 ))
             }
             Rule::bad_sel_empty => {
                 return Err(format!(
-                    "empty selector after `{}:` at column {at}",
-                    spec.name
+                    "empty selector after `{}:` at column {}",
+                    spec.name,
+                    at()
                 ))
             }
             _ => {}
