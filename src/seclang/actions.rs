@@ -184,6 +184,10 @@ mod tests {
             ("id:,deny", "missing value after `id:` at column 4"),
             ("id:", "missing value after `id:` at column 4"),
             (
+                "msg:'abc\\",
+                "unterminated quote in the value of `msg` at column 5: `'abc\\`",
+            ),
+            (
                 "msg:a'b,c",
                 "unterminated quote in the value of `msg` at column 6: `'b,c`",
             ),

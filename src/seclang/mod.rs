@@ -24,3 +24,46 @@ pub use include::{load_file, load_str, MAX_INCLUDE_DEPTH};
 pub use operator::parse_operator;
 pub use parser::parse_str;
 pub use variables::parse_variables;
+
+#[cfg(test)]
+mod robustness_tests {
+    //! Arbitrary input must give a result or an error, never a panic.
+
+    use super::*;
+
+    /// Deterministic xorshift generator: reproducible failures.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        "\"", "'", "\\", "/", "|", ":", ",", "!", "&", "@", " ", "\t", "\n", "\r", "#", "é",
+        "\u{0}", "SecRule", "ARGS", "XML", "rx", "id", "msg", "a", "1", "*", "[", "%{", "}",
+    ];
+
+    fn random_text(rng: &mut Rng) -> String {
+        let len = (rng.next() % 24) as usize;
+        (0..len)
+            .map(|_| PIECES[(rng.next() % PIECES.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn random_inputs_never_panic() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let t = random_text(&mut rng);
+            let _ = parse_str(&t, "fuzz");
+            let _ = parse_variables(&t);
+            let _ = parse_operator(&t);
+            let _ = parse_actions(&t);
+        }
+    }
+}

@@ -238,6 +238,18 @@ mod tests {
     }
 
     #[test]
+    fn comment_ending_in_backslash_does_not_continue() {
+        let d = parse_str("# note \\\nSecRuleEngine On\n", "t.conf").unwrap();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].location.line, 2);
+    }
+
+    #[test]
+    fn tabs_separate_arguments() {
+        assert_eq!(one("SecRule\tARGS\t\"@rx a\"").args, ["ARGS", "@rx a"]);
+    }
+
+    #[test]
     fn bom_is_ignored() {
         assert_eq!(one("\u{feff}SecRuleEngine On").name, "SecRuleEngine");
     }

@@ -188,6 +188,10 @@ mod tests {
             ),
             ("TX:|ARGS", "empty selector after `TX:` at column 4"),
             (
+                "ARGS:/abc\\",
+                "unterminated regex selector of ARGS at column 6: `/abc\\`",
+            ),
+            (
                 "ARGS:/a/b",
                 "invalid variable list: expected `|` or end of input at column 9, found `b`",
             ),
