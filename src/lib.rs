@@ -40,6 +40,7 @@ mod waf;
 
 pub use error::Error;
 pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
+pub use rules::{EngineConfig, RuleEngineMode};
 pub use waf::{Waf, WafBuilder};
 
 /// The recommended base configuration (`coraza.conf-recommended`): load it
