@@ -46,3 +46,7 @@ pub use waf::{Waf, WafBuilder};
 /// The recommended base configuration (`coraza.conf-recommended`): load it
 /// before `crs-setup.conf` and the CRS rules.
 pub const RECOMMENDED_CONF: &str = include_str!("assets/coraza.conf-recommended");
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
