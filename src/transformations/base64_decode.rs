@@ -111,6 +111,11 @@ mod tests {
                 (b"dGVzdA-_", b"test"),
                 (b"//79", b"\xff\xfe\xfd"),
                 (b"\0", b""),
+                (b"PFR FU1Q+", b"<T"),
+                (b"P.HNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", b""),
+                (b"PHNjcmlwdD.5hbGVydCgxKTwvc2NyaXB0Pg==", b"<script"),
+                (b"dzBz\xc2\xa9V==", b"w0s"),
+                (b"FPucA9l+", b"\x14\xfb\x9c\x03\xd9~"),
             ],
         );
         never_panics(base64_decode);

@@ -51,6 +51,12 @@ mod tests {
                 (b"eyJhbGciOiJIUzI1NiJ9", b"{\"alg\":\"HS256\"}"),
                 (b"Z", b""),
                 (b"\x85\xa0Zg", b"f"),
+                (
+                    b"P.HNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+                    b"<script>alert(1)</script>",
+                ),
+                (b"\xc2\xa9dzBzV==", b"w0s"),
+                (b"dz!BzV==", b"w0s"),
             ],
         );
         never_panics(base64_decode_ext);

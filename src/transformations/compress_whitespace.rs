@@ -81,6 +81,9 @@ mod tests {
                 (b"x\xff  \xfe", b"x\xff \xfe"),
                 (b" ", b" "),
                 (b"\n", b" "),
+                (b"SELECT\x851", b"SELECT\x851"),
+                (b"a\xff\xa0b", b"a\xff b"),
+                (b"a\xa0 b", b"a b"),
             ],
         );
         never_panics(compress_whitespace);

@@ -11,10 +11,11 @@ use super::bytes::hex_pair;
 
 /// Hex-decodes `input`, or returns it unchanged if it is not valid hex.
 pub fn hex_decode(input: &[u8]) -> Cow<'_, [u8]> {
-    if input.is_empty() || input.len() % 2 != 0 {
+    let pairs = input.chunks_exact(2);
+    if input.is_empty() || !pairs.remainder().is_empty() {
         return Cow::Borrowed(input);
     }
-    let decoded: Option<Vec<u8>> = input.chunks_exact(2).map(hex_pair).collect();
+    let decoded: Option<Vec<u8>> = pairs.map(hex_pair).collect();
     match decoded {
         Some(out) => super::bytes::owned_if_changed(input, out),
         None => Cow::Borrowed(input),

@@ -117,6 +117,8 @@ pub fn lookup(name: &str) -> Option<Transformation> {
 /// Whether `output` (returned by a transformation for `input`) differs from
 /// `input`. O(1): it relies on owned outputs always differing and borrowed
 /// ones being the input or a shorter sub-slice of it.
+// The variant is the information here, so this takes the Cow itself.
+#[allow(clippy::ptr_arg)]
 pub fn is_changed(input: &[u8], output: &Cow<'_, [u8]>) -> bool {
     match output {
         Cow::Owned(_) => true,
