@@ -1,0 +1,8 @@
+//! HAProxy SPOE agent for the coraza WAF engine.
+//!
+//! Modules follow the path of a request: [`spop`] decodes the bytes,
+//! [`server`] runs connections, [`messages`] turns SPOE messages into
+//! engine calls and verdicts into variables, [`config`] reads the YAML.
+#![forbid(unsafe_code)]
+
+pub mod spop;
