@@ -5,4 +5,6 @@
 //! engine calls and verdicts into variables, [`config`] reads the YAML.
 #![forbid(unsafe_code)]
 
+pub mod metrics;
+pub mod server;
 pub mod spop;
