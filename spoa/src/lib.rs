@@ -5,6 +5,10 @@
 //! engine calls and verdicts into variables, [`config`] reads the YAML.
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod logging;
+pub mod messages;
 pub mod metrics;
+pub mod rules;
 pub mod server;
 pub mod spop;
