@@ -362,7 +362,7 @@ async fn run_connection<H: Handler>(
                 tracing::debug!(error = %e, "SPOP read failed");
                 return;
             }
-            Ok(Ok(b)) if b.is_empty() => return, // EOF between frames: normal
+            Ok(Ok([])) => return, // EOF between frames: normal
             Ok(Ok(_)) => {}
         }
         let frame = match read_frame(rd, max_frame, opts.frame_timeout).await {

@@ -74,7 +74,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Kills the child when dropped.
-struct Proc(Child, &'static str);
+struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -245,7 +245,6 @@ fn stack(name: &str, haproxy_dir: &str, agent_cfg: &str) -> Stack {
             .stderr(agent_log)
             .spawn()
             .expect("agent starts"),
-        "agent",
     );
     wait_port(
         agent_port,
@@ -264,7 +263,6 @@ fn stack(name: &str, haproxy_dir: &str, agent_cfg: &str) -> Stack {
             .stderr(hlog)
             .spawn()
             .expect("haproxy starts"),
-        "haproxy",
     );
     wait_port(fe, "haproxy", &mut haproxy, Duration::from_secs(20));
     Stack {
