@@ -180,11 +180,15 @@ fn http(port: u16, method: &str, target: &str, body: Option<(&str, &[u8])>) -> u
         .unwrap_or(0)
 }
 
-fn wait_port(port: u16, what: &str, child: &mut Proc, timeout: Duration) {
+fn wait_port(port: u16, what: &str, child: &mut Proc, timeout: Duration, log: &Path) {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if let Ok(Some(status)) = child.0.try_wait() {
-            panic!("{what} exited early with {status}");
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            panic!(
+                "{what} exited early with {status}; {}:\n{text}",
+                log.display()
+            );
         }
         if TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_ok() {
             return;
@@ -248,9 +252,10 @@ fn stack(name: &str, haproxy_dir: &str, agent_cfg: &str) -> Stack {
     );
     wait_port(
         agent_port,
-        "coraza-spoa (see agent.log)",
+        "coraza-spoa",
         &mut agent,
         Duration::from_secs(120),
+        &dir.join("agent.log"),
     );
 
     let hlog = std::fs::File::create(dir.join("haproxy.log")).unwrap();
@@ -264,7 +269,13 @@ fn stack(name: &str, haproxy_dir: &str, agent_cfg: &str) -> Stack {
             .spawn()
             .expect("haproxy starts"),
     );
-    wait_port(fe, "haproxy", &mut haproxy, Duration::from_secs(20));
+    wait_port(
+        fe,
+        "haproxy",
+        &mut haproxy,
+        Duration::from_secs(20),
+        &dir.join("haproxy.log"),
+    );
     Stack {
         fe,
         agent: Some(agent),
