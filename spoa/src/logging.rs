@@ -21,7 +21,11 @@ pub fn init_process_log(s: &LogSettings) -> Result<(), String> {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(s.level.as_str()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    use std::io::IsTerminal;
+    // Colours only on a terminal (not in files, pipes, journald).
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(io::stderr().is_terminal());
     let file = match s.file.as_deref() {
         None => None,
         Some(p) if p == Path::new("/dev/stderr") => None,
@@ -37,7 +41,10 @@ pub fn init_process_log(s: &LogSettings) -> Result<(), String> {
                 Some(open_append(&p).map_err(|e| format!("log file {}: {e}", p.display()))?)
             };
             match (f, fmt) {
-                (None, LogFormat::Text) => builder.with_writer(io::stdout).try_init(),
+                (None, LogFormat::Text) => builder
+                    .with_ansi(io::stdout().is_terminal())
+                    .with_writer(io::stdout)
+                    .try_init(),
                 (None, LogFormat::Json) => builder.json().with_writer(io::stdout).try_init(),
                 (Some(f), LogFormat::Text) => builder
                     .with_ansi(false)
