@@ -583,28 +583,43 @@ struct Background {
 /// Applications are swapped atomically on reload; work in flight keeps the
 /// set it started with.
 pub struct Agent {
-    apps: RwLock<Arc<Apps>>,
+    apps: RwLock<Generations>,
     background: Arc<Background>,
+}
+
+/// The applications in use, and the ones they replaced: transactions that
+/// started before a reload still find their response side there.
+struct Generations {
+    current: Arc<Apps>,
+    previous: Option<Arc<Apps>>,
 }
 
 impl Agent {
     /// An agent serving `apps`.
     pub fn new(apps: Apps) -> Agent {
         Agent {
-            apps: RwLock::new(Arc::new(apps)),
+            apps: RwLock::new(Generations {
+                current: Arc::new(apps),
+                previous: None,
+            }),
             background: Arc::new(Background::default()),
         }
     }
 
-    /// Replaces the applications (reload).
+    /// Replaces the applications (reload). Transactions waiting for their
+    /// response stay reachable until the next reload (or their TTL).
     pub fn replace(&self, apps: Apps) {
         if let Ok(mut g) = self.apps.write() {
-            *g = Arc::new(apps);
+            let old = std::mem::replace(&mut g.current, Arc::new(apps));
+            g.previous = Some(old);
         }
     }
 
-    fn current(&self) -> Option<Arc<Apps>> {
-        self.apps.read().ok().map(|g| g.clone())
+    fn current(&self) -> Option<(Arc<Apps>, Option<Arc<Apps>>)> {
+        self.apps
+            .read()
+            .ok()
+            .map(|g| (g.current.clone(), g.previous.clone()))
     }
 
     /// Refuses new background work and waits (up to `timeout`) for the
@@ -617,7 +632,12 @@ impl Agent {
         }
     }
 
-    fn message(&self, apps: &Apps, m: &Message) -> Option<Result<(Vec<Action>, Verdict), String>> {
+    fn message(
+        &self,
+        apps: &Apps,
+        previous: Option<&Apps>,
+        m: &Message,
+    ) -> Option<Result<(Vec<Action>, Verdict), String>> {
         let name = m.name_str();
         let is_request = match name.as_ref() {
             REQUEST_MESSAGE => true,
@@ -640,13 +660,15 @@ impl Agent {
         Some(if is_request {
             RequestArgs::from_message(m).map(|r| app.request(r))
         } else {
-            self.response(app, m)
+            let older = previous.and_then(|p| p.get(app_name.as_deref()));
+            self.response(app, older, m)
         })
     }
 
     fn response(
         &self,
         app: &Arc<Application>,
+        older: Option<&Arc<Application>>,
         m: &Message,
     ) -> Result<(Vec<Action>, Verdict), String> {
         if !app.response_check {
@@ -657,7 +679,14 @@ impl Agent {
         }
         let res = ResponseArgs::from_message(m)?;
         let id = res.id.clone().ok_or("response without id")?;
-        let (mut tx, logged) = app.take_pending(&id)?;
+        // A transaction started before a reload finishes with its old rules.
+        let (app, (mut tx, logged)) = match app.take_pending(&id) {
+            Ok(p) => (app, p),
+            Err(e) => match older.map(|o| (o, o.take_pending(&id))) {
+                Some((o, Ok(p))) => (o, p),
+                _ => return Err(e),
+            },
+        };
         if res.detect_only && !self.background.draining.load(Ordering::SeqCst) {
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 let bg = self.background.clone();
@@ -685,12 +714,12 @@ impl Agent {
 
 impl Handler for Agent {
     fn handle(&self, messages: Vec<Message>) -> Vec<Action> {
-        let Some(apps) = self.current() else {
+        let Some((apps, previous)) = self.current() else {
             return error_actions();
         };
         let mut out = Vec::new();
         for m in &messages {
-            match self.message(&apps, m) {
+            match self.message(&apps, previous.as_deref(), m) {
                 None => {}
                 Some(Ok((actions, verdict))) => {
                     METRICS.verdict(verdict);

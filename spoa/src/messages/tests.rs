@@ -320,3 +320,68 @@ fn expired_transactions_are_logged_and_gone() {
     assert!(text.contains("942100"), "{text}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn responses_survive_one_reload() {
+    let a = agent(true);
+    a.handle(vec![req(vec![("id", TypedData::string("before"))])]);
+    a.replace(Apps::from_parts(vec![app(RULES, true, None)], Some("a")));
+    let res = msg(
+        "coraza-res",
+        vec![
+            ("id", TypedData::string("before")),
+            (
+                "headers",
+                TypedData::string("content-type: text/plain\r\n\r\n"),
+            ),
+            (
+                "body",
+                TypedData::Binary(Bytes::from_static(b"SQL syntax error")),
+            ),
+        ],
+    );
+    let v = vars(&a.handle(vec![res]));
+    assert_eq!(v["fail"], TypedData::Int32(1), "{v:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn detect_only_answers_at_once_and_logs_in_background() {
+    let dir = std::env::temp_dir().join(format!("spoa-detect-{}", std::process::id()));
+    let log = dir.join("error.log");
+    let a = Arc::new(Agent::new(Apps::from_parts(
+        vec![app(RULES, true, Some(log.clone()))],
+        Some("a"),
+    )));
+    let a2 = a.clone();
+    let actions = tokio::task::spawn_blocking(move || {
+        a2.handle(vec![req(vec![("id", TypedData::string("d1"))])]);
+        a2.handle(vec![msg(
+            "coraza-res",
+            vec![
+                ("id", TypedData::string("d1")),
+                (
+                    "headers",
+                    TypedData::string("content-type: text/html\r\n\r\n"),
+                ),
+                (
+                    "body",
+                    TypedData::Binary(Bytes::from_static(b"You have an error in your SQL syntax")),
+                ),
+                ("detect-only", TypedData::Bool(true)),
+            ],
+        )])
+    })
+    .await
+    .unwrap();
+    assert!(actions.is_empty(), "{actions:?}");
+    let a3 = a.clone();
+    tokio::task::spawn_blocking(move || a3.drain_background(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("951100"),
+        "background evaluation logged: {text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
