@@ -180,3 +180,27 @@ fn every_truncation_of_a_capture_is_an_error_not_a_panic() {
         let _ = decode_messages(Bytes::from(p));
     }
 }
+
+#[test]
+fn random_bytes_never_panic() {
+    // xorshift: deterministic, no dependency.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 64) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        let b = Bytes::from(bytes.clone());
+        let _ = Frame::decode(b.clone());
+        let _ = decode_messages(b.clone());
+        let _ = decode_kv_list(b.clone());
+        let _ = decode_actions(b.clone());
+        let _ = HaproxyHello::decode(b.clone());
+        let _ = Disconnect::decode(b);
+        let _ = varint::decode(&bytes);
+    }
+}
