@@ -282,6 +282,11 @@ async fn run_connection<H: Handler>(
         tracing::warn!(kind = ?first.kind, "first frame is not HAPROXY-HELLO");
         return disconnect(tx, Status::InvalidFrame, "expected HAPROXY-HELLO").await;
     }
+    if !first.is_fin() {
+        METRICS.frame_error();
+        tracing::warn!("fragmented HAPROXY-HELLO");
+        return disconnect(tx, Status::FragmentationNotSupported, "").await;
+    }
     let hello = match HaproxyHello::decode(first.payload) {
         Ok(h) => h,
         Err(e) => return protocol_error(tx, &e, "in HELLO").await,

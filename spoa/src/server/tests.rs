@@ -257,6 +257,19 @@ async fn bad_hellos_get_the_right_status() {
             Status::NoCapabilities,
         ),
         (notify(1, 1, vec![]), Status::InvalidFrame),
+        (
+            {
+                let mut f = HaproxyHello::default().to_frame();
+                f.flags = 0;
+                f.encode()
+            },
+            Status::FragmentationNotSupported,
+        ),
+        // HELLO whose KV list is cut in the middle of a value.
+        (
+            vec![0, 0, 0, 10, 1, 0, 0, 0, 1, 0, 0, 1, b'v', 0x08],
+            Status::InvalidFrame,
+        ),
     ];
     for (bytes, status) in cases {
         let mut s = TcpStream::connect(srv.addr).await.unwrap();
