@@ -61,7 +61,30 @@ pub struct BodyOutput {
 }
 
 // TEMPORARY: replaced by the body branch.
-pub mod urlencoded { use super::*; pub fn parse_urlencoded(_d: &[u8], _s: u8, _l: usize) -> (Vec<Pair>, bool) { (vec![], false) } pub fn process(_b: &[u8], _s: u8, _l: &BodyLimits) -> BodyOutput { BodyOutput::default() } }
-pub mod multipart { use super::*; pub fn process(_b: &[u8], _c: &[u8], _l: &BodyLimits) -> BodyOutput { BodyOutput::default() } }
-pub mod json { use super::*; pub fn process(_b: &[u8], _l: &BodyLimits) -> BodyOutput { BodyOutput::default() } }
-pub mod xml { use super::*; pub fn process(_b: &[u8], _l: &BodyLimits) -> BodyOutput { BodyOutput::default() } }
+pub mod urlencoded {
+    use super::*;
+    pub fn parse_urlencoded(_d: &[u8], _s: u8, _l: usize) -> (Vec<Pair>, bool) {
+        (vec![], false)
+    }
+    pub fn process(_b: &[u8], _s: u8, _l: &BodyLimits) -> BodyOutput {
+        BodyOutput::default()
+    }
+}
+pub mod multipart {
+    use super::*;
+    pub fn process(_b: &[u8], _c: &[u8], _l: &BodyLimits) -> BodyOutput {
+        BodyOutput::default()
+    }
+}
+pub mod json {
+    use super::*;
+    pub fn process(_b: &[u8], _l: &BodyLimits) -> BodyOutput {
+        BodyOutput::default()
+    }
+}
+pub mod xml {
+    use super::*;
+    pub fn process(_b: &[u8], _l: &BodyLimits) -> BodyOutput {
+        BodyOutput::default()
+    }
+}
