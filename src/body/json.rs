@@ -631,6 +631,7 @@ mod tests {
         }
         let limits = BodyLimits {
             json_depth_limit: 100_000,
+            arguments_limit: 100_000,
             ..BodyLimits::default()
         };
         // Well-formed and 10,000 deep: every level names a count with a path
