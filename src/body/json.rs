@@ -100,7 +100,10 @@ impl Parser<'_> {
         }
         self.skip_ws();
         if self.pos < self.input.len() {
-            return Err(format!("unexpected data after the document at byte {}", self.pos));
+            return Err(format!(
+                "unexpected data after the document at byte {}",
+                self.pos
+            ));
         }
         Ok(())
     }
@@ -234,7 +237,9 @@ impl Parser<'_> {
     fn parse_scalar(&mut self) -> Result<Scalar, String> {
         match self.peek() {
             Some(b'"') => self.parse_string().map(Scalar::Value),
-            Some(b't') => self.literal(b"true").map(|_| Scalar::Value(b"true".to_vec())),
+            Some(b't') => self
+                .literal(b"true")
+                .map(|_| Scalar::Value(b"true".to_vec())),
             Some(b'f') => self
                 .literal(b"false")
                 .map(|_| Scalar::Value(b"false".to_vec())),
@@ -520,7 +525,10 @@ mod tests {
 
     #[test]
     fn top_level_scalars() {
-        assert_eq!(map(&run(r#""abc""#)), expect(&[("json.0", "abc"), ("json", "1")]));
+        assert_eq!(
+            map(&run(r#""abc""#)),
+            expect(&[("json.0", "abc"), ("json", "1")])
+        );
         assert_eq!(map(&run("42")), expect(&[("json.0", "42"), ("json", "1")]));
         let out = run("null");
         assert!(out.args.is_empty());
@@ -554,7 +562,10 @@ mod tests {
     fn invalid_utf8_in_strings_is_kept() {
         let out = process(b"{\"\xff\": \"\xfe\x80\"}", &BodyLimits::default());
         assert_eq!(out.error, None);
-        assert_eq!(out.args, vec![(b"json.\xff".to_vec(), b"\xfe\x80".to_vec())]);
+        assert_eq!(
+            out.args,
+            vec![(b"json.\xff".to_vec(), b"\xfe\x80".to_vec())]
+        );
     }
 
     #[test]
@@ -657,7 +668,11 @@ mod tests {
         let body = format!("[{}1]", "1,".repeat(100_000));
         let out = process(body.as_bytes(), &limits);
         assert_eq!(out.args.len(), 10);
-        assert!(out.error.as_deref().unwrap().contains("arguments limit (10)"));
+        assert!(out
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("arguments limit (10)"));
     }
 
     #[test]

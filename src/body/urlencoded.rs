@@ -176,7 +176,10 @@ mod tests {
         let (got, _) = parse_urlencoded(b"a=1;b=2&c", b';', 100);
         assert_eq!(
             got,
-            vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2&c".to_vec())]
+            vec![
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"2&c".to_vec())
+            ]
         );
     }
 
