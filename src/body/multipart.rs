@@ -635,7 +635,10 @@ impl Parser<'_> {
                 }
             }
         }
-        let no_filename = self.part.as_ref().map_or(true, |p| p.filename.is_empty());
+        let no_filename = match &self.part {
+            Some(p) => p.filename.is_empty(),
+            None => true,
+        };
         if !filename_star.is_empty() && no_filename {
             return Err(-21);
         }

@@ -106,9 +106,10 @@ fn parse(body: &[u8], out: &mut BodyOutput) -> Result<(), String> {
     if !root_seen {
         return Err("document has no root element".into());
     }
-    let utf8_expected = declared_encoding.as_deref().map_or(true, |e| {
-        matches!(e, b"utf-8" | b"utf8" | b"us-ascii" | b"ascii")
-    });
+    let utf8_expected = match declared_encoding.as_deref() {
+        None => true,
+        Some(e) => matches!(e, b"utf-8" | b"utf8" | b"us-ascii" | b"ascii"),
+    };
     if utf8_expected {
         if let Err(e) = std::str::from_utf8(body) {
             return Err(format!("invalid UTF-8 at byte {}", e.valid_up_to()));
