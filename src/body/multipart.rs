@@ -86,6 +86,7 @@ pub fn process(body: &[u8], content_type: &[u8], limits: &BodyLimits) -> BodyOut
         limits,
         flags: Flags::default(),
         boundary: Vec::new(),
+        dash_boundary: memmem::Finder::new(b"--").into_owned(),
         part: None,
         boundary_count: 0,
         complete: false,
@@ -96,6 +97,9 @@ pub fn process(body: &[u8], content_type: &[u8], limits: &BodyLimits) -> BodyOut
     };
     let error = match parse_boundary(content_type, &mut parser.flags) {
         Ok(boundary) => {
+            let mut needle = b"--".to_vec();
+            needle.extend_from_slice(&boundary);
+            parser.dash_boundary = memmem::Finder::new(&needle).into_owned();
             parser.boundary = boundary;
             parser.run()
         }
@@ -206,6 +210,8 @@ struct Parser<'a> {
     limits: &'a BodyLimits,
     flags: Flags,
     boundary: Vec<u8>,
+    /// Searcher for `--BOUNDARY`.
+    dash_boundary: memmem::Finder<'static>,
     part: Option<Part>,
     boundary_count: usize,
     complete: bool,
@@ -338,10 +344,9 @@ impl Parser<'_> {
         result
     }
 
+    /// Whether `--BOUNDARY` occurs anywhere in the line (linear time).
     fn contains_boundary(&self, line: &[u8]) -> bool {
-        let blen = self.boundary.len();
-        memmem::find_iter(line, b"--")
-            .any(|i| line[i + 2..].starts_with(&self.boundary) && blen > 0)
+        self.dash_boundary.find(line).is_some()
     }
 
     /// A part header line (or the empty line ending the headers). `end` is
@@ -1444,7 +1449,7 @@ Content-Disposition: form-data; name=\"post\"\r\n\r\n<?php var_dump(file_get_con
             "--0000",
             "Content-Disposition: form-data; name=a",
             "",
-            "x--0000y",
+            "x---0000y",
         ]);
         let out = run(CT, &body);
         assert_eq!(out.flag("MULTIPART_UNMATCHED_BOUNDARY"), 1);
