@@ -55,6 +55,7 @@
 
 use super::{BodyLimits, BodyOutput, Pair, UploadedFile};
 use memchr::memmem;
+use std::collections::HashSet;
 
 /// ModSecurity's multipart line buffer size: a part header line must be
 /// shorter than this.
@@ -93,6 +94,8 @@ pub fn process(body: &[u8], content_type: &[u8], limits: &BodyLimits) -> BodyOut
         prev_eol: Eol::None,
         file_count: 0,
         soft_error: None,
+        overflow_error: None,
+        part_headers_bytes: 0,
         out: BodyOutput::default(),
     };
     let error = match parse_boundary(content_type, &mut parser.flags) {
@@ -108,7 +111,9 @@ pub fn process(body: &[u8], content_type: &[u8], limits: &BodyLimits) -> BodyOut
             Some(e)
         }
     };
-    let error = error.or(parser.soft_error.take());
+    let error = error
+        .or(parser.overflow_error.take())
+        .or(parser.soft_error.take());
     let mut out = parser.out;
     out.flags = parser.flags.report();
     out.error = error.map(|e| format!("Multipart parsing error: {e}"));
@@ -181,8 +186,10 @@ enum Eol {
 struct Part {
     name: Vec<u8>,
     filename: Vec<u8>,
-    /// Parsed headers (name, value) for Content-Disposition and duplicates.
+    /// Parsed headers (name, value) for Content-Disposition and folding.
     headers: Vec<Pair>,
+    /// Lower-cased header names, to reject duplicates in constant time.
+    header_names: HashSet<Vec<u8>>,
     /// Index in `headers` of the header a folded line continues.
     last_header: Option<usize>,
     /// Completed raw header lines, for MULTIPART_PART_HEADERS.
@@ -219,6 +226,9 @@ struct Parser<'a> {
     file_count: usize,
     /// A non-fatal error (file limit): reported unless a fatal one comes.
     soft_error: Option<String>,
+    /// Set when MULTIPART_PART_HEADERS reached its size cap.
+    overflow_error: Option<String>,
+    part_headers_bytes: usize,
     out: BodyOutput,
 }
 
@@ -456,11 +466,7 @@ impl Parser<'_> {
             .take_while(|&&b| b == b' ' || b == b'\t')
             .count();
         let value = chomp(&value[skip..]);
-        if part
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
+        if !part.header_names.insert(name.to_ascii_lowercase()) {
             return Err(format!("Multipart: Duplicate part header: {}.", show(name)));
         }
         part.headers.push((name.to_vec(), value.to_vec()));
@@ -669,10 +675,7 @@ impl Parser<'_> {
 
     /// Records a part whose data ends at body offset `data_end`.
     fn finish_part(&mut self, mut part: Part, data_end: usize) {
-        part.flush_header_line();
-        for line in part.header_lines.drain(..) {
-            self.out.part_headers.push((part.name.clone(), line));
-        }
+        self.record_header_lines(&mut part);
         if part.name.is_empty() {
             self.flags.invalid_part = true;
             return;
@@ -703,9 +706,26 @@ impl Parser<'_> {
         if part.data_start.is_some() && !part.name.is_empty() {
             self.finish_part(part, self.body.len());
         } else {
-            for line in part.header_lines.drain(..) {
-                self.out.part_headers.push((part.name.clone(), line));
+            self.record_header_lines(&mut part);
+        }
+    }
+
+    /// Moves a part's header lines into MULTIPART_PART_HEADERS. Every line
+    /// repeats the part name, so the total is capped (linear in the body):
+    /// past the cap, recording stops and the body is in error.
+    fn record_header_lines(&mut self, part: &mut Part) {
+        part.flush_header_line();
+        let cap = part_headers_cap(self.body.len());
+        for line in part.header_lines.drain(..) {
+            let size = part.name.len() + line.len();
+            if self.part_headers_bytes + size > cap {
+                self.flags.error = true;
+                self.overflow_error
+                    .get_or_insert_with(|| format!("Multipart: Part headers exceed {cap} bytes."));
+                return;
             }
+            self.part_headers_bytes += size;
+            self.out.part_headers.push((part.name.clone(), line));
         }
     }
 
@@ -740,6 +760,12 @@ impl Parser<'_> {
         self.finish_unfinished();
         Some("Multipart: Final boundary missing.".into())
     }
+}
+
+/// Upper bound on the bytes of MULTIPART_PART_HEADERS (names + lines) for a
+/// body of `body_len` bytes.
+pub fn part_headers_cap(body_len: usize) -> usize {
+    body_len.saturating_mul(4).saturating_add(64 * 1024)
 }
 
 /// Extracts the boundary from a Content-Type value, with ModSecurity's
@@ -1562,6 +1588,37 @@ Content-Disposition: form-data; name=\"post\"\r\n\r\n<?php var_dump(file_get_con
         assert_eq!(out.error, None);
         assert_eq!(out.args.len(), 1000);
         assert_eq!(out.multipart_names.len(), 20_000);
+    }
+
+    #[test]
+    fn part_headers_are_bounded() {
+        // A long name repeated on many header lines would be quadratic.
+        let name = "n".repeat(3000);
+        let build = |name: &str| {
+            let mut body = b"--0000\r\n".to_vec();
+            for i in 0..20_000 {
+                body.extend_from_slice(format!("h{i}: v\r\n").as_bytes());
+            }
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\nv\r\n--0000--\r\n")
+                    .as_bytes(),
+            );
+            body
+        };
+        let body = build(&name);
+        let out = run(CT, &body);
+        assert!(err(&out).contains("Part headers exceed"));
+        assert_eq!(out.flag("MULTIPART_STRICT_ERROR"), 1);
+        let total: usize = out
+            .part_headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        assert!(total <= part_headers_cap(body.len()));
+        // Many distinct headers with a short name are fine (and linear).
+        let out = run(CT, &build("a"));
+        assert_eq!(out.error, None);
+        assert_eq!(out.part_headers.len(), 20_001);
     }
 
     #[test]
