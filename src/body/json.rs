@@ -547,6 +547,26 @@ mod tests {
     }
 
     #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        // Found by the fuzzer (serde_json rejects it; gjson and we do not).
+        let out = process(b"\"c\\ud8073\xff[\"", &BodyLimits::default());
+        assert_eq!(out.error, None);
+        assert_eq!(
+            out.args,
+            vec![
+                (
+                    b"json.0".to_vec(),
+                    "c\u{FFFD}3".bytes().chain(*b"\xff[").collect()
+                ),
+                (b"json".to_vec(), b"1".to_vec()),
+            ]
+        );
+        let out = run(r#"["\udc00", "\ud800\u0041"]"#);
+        assert_eq!(out.args[0].1, "\u{FFFD}".as_bytes());
+        assert_eq!(out.args[1].1, "\u{FFFD}A".as_bytes());
+    }
+
+    #[test]
     fn repeated_keys_are_all_kept() {
         let out = run(r#"{"a": 1, "a": 2}"#);
         assert_eq!(
