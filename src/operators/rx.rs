@@ -1,0 +1,254 @@
+//! `@rx`: regular expression match.
+//!
+//! ModSecurity runs PCRE without UTF mode, so patterns match raw bytes: `.`
+//! matches any byte, `\xNN` is a single byte and `(?i)`, `\w`, `\d`, `\s` are
+//! ASCII-only. We therefore compile with `unicode(false)` first, which gives
+//! exactly those semantics (non-ASCII literal characters in the pattern still
+//! match their UTF-8 encoding). Patterns that need Unicode mode to compile at
+//! all (e.g. a non-ASCII character inside a class, or `\p{..}`) are retried
+//! with `unicode(true)`. Like ModSecurity v3 and Coraza, `.` also matches
+//! newlines and `^`/`$` are line anchors (`(?sm)`).
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::{Arg, OpContext, Operator};
+
+/// Compiled-program size limits: CRS patterns are large alternations.
+const SIZE_LIMIT: usize = 64 << 20;
+
+/// Compiles `pattern` with the byte-oriented semantics described above.
+pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+    let build = |unicode: bool| {
+        RegexBuilder::new(pattern)
+            .unicode(unicode)
+            .dot_matches_new_line(true)
+            .multi_line(true)
+            .size_limit(SIZE_LIMIT)
+            .dfa_size_limit(SIZE_LIMIT)
+            .build()
+    };
+    match build(false) {
+        Ok(re) => Ok(re),
+        Err(first) => build(true).map_err(|_| format!("invalid regex {pattern:?}: {first}")),
+    }
+}
+
+/// Runs `re` on `input`, pushing groups 0..=9 of the first match when capturing.
+pub(crate) fn match_capture(re: &Regex, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+    if !ctx.capturing() {
+        return re.is_match(input);
+    }
+    match re.captures(input) {
+        Some(caps) => {
+            let groups: Vec<&[u8]> = caps
+                .iter()
+                .map(|g| g.map_or(&b""[..], |m| m.as_bytes()))
+                .collect();
+            ctx.capture(groups);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Scans every match of `re` and succeeds on the first one `valid` accepts,
+/// capturing it as TX.0 (shared by `@verifyCC`, `@verifySSN`, ...).
+pub(crate) fn find_valid(
+    re: &Regex,
+    ctx: &mut OpContext<'_>,
+    input: &[u8],
+    valid: impl Fn(&[u8]) -> bool,
+) -> bool {
+    for m in re.find_iter(input) {
+        if valid(m.as_bytes()) {
+            ctx.capture([m.as_bytes()]);
+            return true;
+        }
+    }
+    false
+}
+
+/// The `@rx` operator.
+#[derive(Debug)]
+pub struct Rx {
+    compiled: Option<Regex>,
+    /// Set when the pattern contains macros: compiled per evaluation.
+    dynamic: Option<Arg>,
+}
+
+impl Rx {
+    /// Compiles `pattern` now unless it contains macros.
+    pub fn new(pattern: &str) -> Result<Rx, String> {
+        let m = crate::macros::MacroString::parse(pattern);
+        if m.is_constant() {
+            Ok(Rx {
+                compiled: Some(compile(pattern)?),
+                dynamic: None,
+            })
+        } else {
+            Ok(Rx {
+                compiled: None,
+                dynamic: Some(Arg::new(pattern)),
+            })
+        }
+    }
+}
+
+impl Operator for Rx {
+    fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+        if let Some(re) = &self.compiled {
+            return match_capture(re, ctx, input);
+        }
+        let Some(arg) = &self.dynamic else {
+            return false;
+        };
+        let pattern = String::from_utf8_lossy(&arg.value(ctx)).into_owned();
+        // An expanded pattern that does not compile cannot match.
+        match compile(&pattern) {
+            Ok(re) => match_capture(&re, ctx, input),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Default location of the OWASP CRS for tests: `CRS_DIR`, else a sibling
+/// `shared/crs` of the workspace or of its parent.
+#[cfg(test)]
+pub(crate) fn crs_dir() -> std::path::PathBuf {
+    if let Ok(d) = std::env::var("CRS_DIR") {
+        return d.into();
+    }
+    let first = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/crs"));
+    if first.exists() {
+        return first;
+    }
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/crs").into()
+}
+
+/// Extracts the arguments of every `"@name ..."` / `"!@name ..."` operator in
+/// the CRS rule files, as the SecLang parser would see them.
+#[cfg(test)]
+pub(crate) fn crs_operator_args(name: &str) -> Vec<(String, String)> {
+    let dir = crs_dir().join("rules");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("CRS rules at {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read conf");
+        // Join backslash-continued lines into logical lines.
+        let mut logical = Vec::new();
+        let mut cur = String::new();
+        for line in text.lines() {
+            if let Some(stripped) = line.strip_suffix('\\') {
+                cur.push_str(stripped);
+            } else {
+                cur.push_str(line);
+                logical.push(std::mem::take(&mut cur));
+            }
+        }
+        for line in logical {
+            if !line.trim_start().starts_with("SecRule") {
+                continue;
+            }
+            for marker in [format!("\"@{name} "), format!("\"!@{name} ")] {
+                let mut rest = line.as_str();
+                while let Some(pos) = rest.find(&marker) {
+                    let body = &rest[pos + marker.len()..];
+                    let mut arg = String::new();
+                    let mut chars = body.char_indices().peekable();
+                    let mut end = body.len();
+                    while let Some((i, c)) = chars.next() {
+                        if c == '\\' && chars.peek().map(|p| p.1) == Some('"') {
+                            arg.push('"');
+                            chars.next();
+                        } else if c == '"' {
+                            end = i;
+                            break;
+                        } else {
+                            arg.push(c);
+                        }
+                    }
+                    out.push((f.display().to_string(), arg));
+                    rest = &body[end..];
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::testutil::*;
+
+    #[test]
+    fn matches_and_not() {
+        let o = op("rx", "^a+b$");
+        assert!(eval(&*o, b"aab"));
+        assert!(!eval(&*o, b"abc"));
+        assert!(eval(&*op("rx", "(?i)select"), b"xSeLeCt"));
+    }
+
+    #[test]
+    fn byte_semantics() {
+        // `.` matches an invalid UTF-8 byte and newlines.
+        assert!(eval(&*op("rx", "a.b"), b"a\xffb"));
+        assert!(eval(&*op("rx", "a.b"), b"a\nb"));
+        // `\xNN` is one byte.
+        assert!(eval(&*op("rx", r"\xc0"), b"\xc0"));
+        assert!(eval(&*op("rx", r"[\x80-\xff]"), b"x\x90"));
+        // Non-ASCII literal matches its UTF-8 encoding.
+        assert!(eval(&*op("rx", "é"), "café".as_bytes()));
+        // Multi-line anchors.
+        assert!(eval(&*op("rx", "^b$"), b"a\nb\nc"));
+    }
+
+    #[test]
+    fn invalid_is_error() {
+        assert!(try_op("rx", "(").is_err());
+    }
+
+    #[test]
+    fn captures_groups() {
+        let o = op("rx", "(a)(x)?(b)");
+        let (m, caps) = eval_capture(&*o, b"zab");
+        assert!(m);
+        let want: Vec<Vec<u8>> = vec![b"ab".to_vec(), b"a".to_vec(), vec![], b"b".to_vec()];
+        assert_eq!(caps, want);
+    }
+
+    #[test]
+    fn captures_at_most_ten() {
+        let pat = "(a)".repeat(12);
+        let (m, caps) = eval_capture(&*op("rx", &pat), &[b'a'; 12]);
+        assert!(m);
+        assert_eq!(caps.len(), 10);
+    }
+
+    #[test]
+    fn macro_pattern() {
+        let o = op("rx", "^%{tx.x}$");
+        assert!(eval_macro(&*o, "ab+", b"abbb"));
+        assert!(!eval_macro(&*o, "ab+", b"ac"));
+        // Expansion that does not compile: no match, no panic.
+        assert!(!eval_macro(&*o, "(", b"("));
+    }
+
+    #[test]
+    fn every_crs_rx_compiles() {
+        let args = crs_operator_args("rx");
+        assert!(args.len() > 250, "found only {} @rx", args.len());
+        let mut bad = Vec::new();
+        for (file, arg) in &args {
+            if let Err(e) = try_op("rx", arg) {
+                bad.push(format!("{file}: {e}"));
+            }
+        }
+        assert!(bad.is_empty(), "{} failed:\n{}", bad.len(), bad.join("\n"));
+    }
+}
