@@ -29,7 +29,7 @@ impl Operator for ContainsWord {
         memchr::memmem::find_iter(input, arg).any(|start| {
             let end = start + arg.len();
             let before_ok = start == 0 || input.get(start - 1).is_some_and(|&b| !is_word(b));
-            let after_ok = input.get(end).map_or(true, |&b| !is_word(b));
+            let after_ok = input.get(end).is_none_or(|&b| !is_word(b));
             before_ok && after_ok
         })
     }

@@ -84,7 +84,10 @@ impl IpMatch {
     /// `@ipMatchFromFile`: one address/network per line.
     pub fn from_file(arg: &str, rule_dir: &Path) -> Result<IpMatch, String> {
         let lines = read_data_file(arg.trim(), rule_dir)?;
-        IpMatch::new(lines.iter().map(String::as_str), &format!("@ipMatchFromFile {arg}"))
+        IpMatch::new(
+            lines.iter().map(String::as_str),
+            &format!("@ipMatchFromFile {arg}"),
+        )
     }
 
     /// `@ipMatchFromDataset`: entries of a `SecDataset`.
@@ -120,7 +123,10 @@ mod tests {
 
     #[test]
     fn vectors() {
-        let o = op("ipMatch", "127.0.0.1, 10.0.0.0/8,192.168.1.0/24, ::1, 2001:db8::/32");
+        let o = op(
+            "ipMatch",
+            "127.0.0.1, 10.0.0.0/8,192.168.1.0/24, ::1, 2001:db8::/32",
+        );
         assert!(eval(&*o, b"127.0.0.1"));
         assert!(!eval(&*o, b"127.0.0.2"));
         assert!(eval(&*o, b"10.200.3.4"));

@@ -275,6 +275,8 @@ mod tests {
             try_op("rbl", "x").unwrap_err(),
             "operator @rbl is not supported"
         );
-        assert!(try_op("geoLookup", "").unwrap_err().contains("not supported"));
+        assert!(try_op("geoLookup", "")
+            .unwrap_err()
+            .contains("not supported"));
     }
 }

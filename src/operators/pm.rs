@@ -28,10 +28,7 @@ impl Pm {
 
     /// `@pm`: space-separated phrases.
     pub fn from_arg(arg: &str) -> Result<Pm, String> {
-        Pm::new(
-            arg.split_whitespace().map(str::to_string).collect(),
-            "@pm",
-        )
+        Pm::new(arg.split_whitespace().map(str::to_string).collect(), "@pm")
     }
 
     /// `@pmFromFile`: space-separated file names, relative to `rule_dir`.

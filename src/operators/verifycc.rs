@@ -14,7 +14,9 @@ pub struct VerifyCc(Regex);
 impl VerifyCc {
     /// Compiles the candidate regex.
     pub fn new(arg: &str) -> Result<VerifyCc, String> {
-        Ok(VerifyCc(compile(arg).map_err(|e| format!("@verifyCC: {e}"))?))
+        Ok(VerifyCc(
+            compile(arg).map_err(|e| format!("@verifyCC: {e}"))?,
+        ))
     }
 }
 
@@ -45,7 +47,7 @@ pub fn luhn(s: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl Operator for VerifyCc {

@@ -13,7 +13,9 @@ pub struct VerifyCpf(Regex);
 impl VerifyCpf {
     /// Compiles the candidate regex.
     pub fn new(arg: &str) -> Result<VerifyCpf, String> {
-        Ok(VerifyCpf(compile(arg).map_err(|e| format!("@verifyCPF: {e}"))?))
+        Ok(VerifyCpf(
+            compile(arg).map_err(|e| format!("@verifyCPF: {e}"))?,
+        ))
     }
 }
 

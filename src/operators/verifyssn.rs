@@ -13,7 +13,9 @@ pub struct VerifySsn(Regex);
 impl VerifySsn {
     /// Compiles the candidate regex.
     pub fn new(arg: &str) -> Result<VerifySsn, String> {
-        Ok(VerifySsn(compile(arg).map_err(|e| format!("@verifySSN: {e}"))?))
+        Ok(VerifySsn(
+            compile(arg).map_err(|e| format!("@verifySSN: {e}"))?,
+        ))
     }
 }
 
