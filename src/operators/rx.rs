@@ -18,8 +18,10 @@ const SIZE_LIMIT: usize = 64 << 20;
 
 /// Compiles `pattern` with the byte-oriented semantics described above.
 pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+    let bytes_pattern = byte_hex_escapes(pattern);
     let build = |unicode: bool| {
-        RegexBuilder::new(pattern)
+        let p: &str = if unicode { pattern } else { &bytes_pattern };
+        RegexBuilder::new(p)
             .unicode(unicode)
             .dot_matches_new_line(true)
             .multi_line(true)
@@ -31,6 +33,45 @@ pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
         Ok(re) => Ok(re),
         Err(first) => build(true).map_err(|_| format!("invalid regex {pattern:?}: {first}")),
     }
+}
+
+/// Rewrites `\x{H}` / `\x{HH}` to `\xHH`. PCRE without UTF mode reads both
+/// forms as one byte, but the `regex` crate treats the braced form as a code
+/// point and rejects it in byte mode (CRS 941310 uses `\x{bc}` for the byte
+/// 0xBC of US-ASCII "malformed" XSS).
+fn byte_hex_escapes(pattern: &str) -> String {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            // `\x{` with 1-2 hex digits and a closing brace.
+            if b.get(i + 1) == Some(&b'x') && b.get(i + 2) == Some(&b'{') {
+                let digits = b[i + 3..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
+                if (1..=2).contains(&digits) && b.get(i + 3 + digits) == Some(&b'}') {
+                    out.push_str(&pattern[last..i]);
+                    out.push_str("\\x");
+                    if digits == 1 {
+                        out.push('0');
+                    }
+                    out.push_str(&pattern[i + 3..i + 3 + digits]);
+                    i += 4 + digits;
+                    last = i;
+                    continue;
+                }
+            }
+            // Skip the escaped character so `\\x{..}` stays literal.
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(pattern.get(last..).unwrap_or_default());
+    out
 }
 
 /// Runs `re` on `input`, pushing groups 0..=9 of the first match when capturing.
@@ -209,6 +250,20 @@ mod tests {
     }
 
     #[test]
+    fn braced_hex_is_a_byte() {
+        assert_eq!(
+            byte_hex_escapes(r"a\x{bc}[\x7f-\x{ff}]\x{9}"),
+            r"a\xbc[\x7f-\xff]\x09"
+        );
+        assert_eq!(byte_hex_escapes(r"\\x{bc}\x{100}"), r"\\x{bc}\x{100}");
+        // CRS 941310: the single byte 0xBC opens a tag, also inside UTF-8.
+        let o = op("rx", r"\x{bc}[^>\x{be}]*[>\x{be}]|<[^\x{be}]*\x{be}");
+        assert!(eval(&*o, b"\xbcscript\xbealert(1)"));
+        assert!(eval(&*o, b"\xd0\xbcscript\xd0\xbe"));
+        assert!(!eval(&*o, b"\xbc\xbc"));
+    }
+
+    #[test]
     fn invalid_is_error() {
         assert!(try_op("rx", "(").is_err());
     }
@@ -247,6 +302,14 @@ mod tests {
         for (file, arg) in &args {
             if let Err(e) = try_op("rx", arg) {
                 bad.push(format!("{file}: {e}"));
+            }
+            // And all of them with PCRE-like byte semantics, no Unicode fallback.
+            let bytes = RegexBuilder::new(&byte_hex_escapes(arg))
+                .unicode(false)
+                .size_limit(SIZE_LIMIT)
+                .build();
+            if let Err(e) = bytes {
+                bad.push(format!("{file}: needs Unicode mode: {e}"));
             }
         }
         assert!(bad.is_empty(), "{} failed:\n{}", bad.len(), bad.join("\n"));
