@@ -240,6 +240,74 @@ pub(crate) mod testutil {
         (m, caps)
     }
 
+    /// Default location of the OWASP CRS for tests: `CRS_DIR`, else a sibling
+    /// `shared/crs` of the workspace or of its parent.
+    pub(crate) fn crs_dir() -> std::path::PathBuf {
+        if let Ok(d) = std::env::var("CRS_DIR") {
+            return d.into();
+        }
+        let first = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/crs"));
+        if first.exists() {
+            return first;
+        }
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/crs").into()
+    }
+
+    /// Extracts the arguments of every `"@name ..."` / `"!@name ..."` operator in
+    /// the CRS rule files, as the SecLang parser would see them.
+    pub(crate) fn crs_operator_args(name: &str) -> Vec<(String, String)> {
+        let dir = crs_dir().join("rules");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("CRS rules at {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("read conf");
+            // Join backslash-continued lines into logical lines.
+            let mut logical = Vec::new();
+            let mut cur = String::new();
+            for line in text.lines() {
+                if let Some(stripped) = line.strip_suffix('\\') {
+                    cur.push_str(stripped);
+                } else {
+                    cur.push_str(line);
+                    logical.push(std::mem::take(&mut cur));
+                }
+            }
+            for line in logical {
+                if !line.trim_start().starts_with("SecRule") {
+                    continue;
+                }
+                for marker in [format!("\"@{name} "), format!("\"!@{name} ")] {
+                    let mut rest = line.as_str();
+                    while let Some(pos) = rest.find(&marker) {
+                        let body = &rest[pos + marker.len()..];
+                        let mut arg = String::new();
+                        let mut chars = body.char_indices().peekable();
+                        let mut end = body.len();
+                        while let Some((i, c)) = chars.next() {
+                            if c == '\\' && chars.peek().map(|p| p.1) == Some('"') {
+                                arg.push('"');
+                                chars.next();
+                            } else if c == '"' {
+                                end = i;
+                                break;
+                            } else {
+                                arg.push(c);
+                            }
+                        }
+                        out.push((f.display().to_string(), arg));
+                        rest = &body[end..];
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Resolves `%{tx.x}` to `value`, for macro tests.
     pub(crate) struct TxX(pub &'static str);
     impl MacroResolver for TxX {
@@ -266,6 +334,36 @@ mod tests {
     fn names_are_case_insensitive() {
         assert!(eval(&*op("RX", "a"), b"a"));
         assert!(eval(&*op("BeginsWith", "a"), b"ab"));
+    }
+
+    #[test]
+    fn every_other_crs_operator_builds() {
+        let names = [
+            "beginsWith",
+            "endsWith",
+            "contains",
+            "detectSQLi",
+            "detectXSS",
+            "eq",
+            "ge",
+            "gt",
+            "lt",
+            "ipMatch",
+            "streq",
+            "unconditionalMatch",
+            "validateByteRange",
+            "validateUrlEncoding",
+            "validateUtf8Encoding",
+            "within",
+        ];
+        let mut total = 0;
+        for name in names {
+            for (file, arg) in crs_operator_args(name) {
+                total += 1;
+                assert!(try_op(name, &arg).is_ok(), "{file}: @{name} {arg}");
+            }
+        }
+        assert!(total > 300, "found only {total}");
     }
 
     #[test]

@@ -63,8 +63,8 @@ impl Operator for Pm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operators::rx::{crs_dir, crs_operator_args};
     use crate::operators::testutil::*;
+    use crate::operators::testutil::{crs_dir, crs_operator_args};
     use crate::operators::{build, OperatorInit};
 
     #[test]

@@ -6,8 +6,10 @@
 //! exactly those semantics (non-ASCII literal characters in the pattern still
 //! match their UTF-8 encoding). Patterns that need Unicode mode to compile at
 //! all (e.g. a non-ASCII character inside a class, or `\p{..}`) are retried
-//! with `unicode(true)`. Like ModSecurity v3 and Coraza, `.` also matches
-//! newlines and `^`/`$` are line anchors (`(?sm)`).
+//! with `unicode(true)` (no CRS v4 pattern needs that). The braced escape
+//! `\x{HH}` is rewritten to `\xHH` first so it, too, means one byte. Like
+//! ModSecurity v3 and Coraza, `.` also matches newlines and `^`/`$` are line
+//! anchors (`(?sm)`).
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -150,76 +152,6 @@ impl Operator for Rx {
             Err(_) => false,
         }
     }
-}
-
-/// Default location of the OWASP CRS for tests: `CRS_DIR`, else a sibling
-/// `shared/crs` of the workspace or of its parent.
-#[cfg(test)]
-pub(crate) fn crs_dir() -> std::path::PathBuf {
-    if let Ok(d) = std::env::var("CRS_DIR") {
-        return d.into();
-    }
-    let first = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/crs"));
-    if first.exists() {
-        return first;
-    }
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/crs").into()
-}
-
-/// Extracts the arguments of every `"@name ..."` / `"!@name ..."` operator in
-/// the CRS rule files, as the SecLang parser would see them.
-#[cfg(test)]
-pub(crate) fn crs_operator_args(name: &str) -> Vec<(String, String)> {
-    let dir = crs_dir().join("rules");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("CRS rules at {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).expect("read conf");
-        // Join backslash-continued lines into logical lines.
-        let mut logical = Vec::new();
-        let mut cur = String::new();
-        for line in text.lines() {
-            if let Some(stripped) = line.strip_suffix('\\') {
-                cur.push_str(stripped);
-            } else {
-                cur.push_str(line);
-                logical.push(std::mem::take(&mut cur));
-            }
-        }
-        for line in logical {
-            if !line.trim_start().starts_with("SecRule") {
-                continue;
-            }
-            for marker in [format!("\"@{name} "), format!("\"!@{name} ")] {
-                let mut rest = line.as_str();
-                while let Some(pos) = rest.find(&marker) {
-                    let body = &rest[pos + marker.len()..];
-                    let mut arg = String::new();
-                    let mut chars = body.char_indices().peekable();
-                    let mut end = body.len();
-                    while let Some((i, c)) = chars.next() {
-                        if c == '\\' && chars.peek().map(|p| p.1) == Some('"') {
-                            arg.push('"');
-                            chars.next();
-                        } else if c == '"' {
-                            end = i;
-                            break;
-                        } else {
-                            arg.push(c);
-                        }
-                    }
-                    out.push((f.display().to_string(), arg));
-                    rest = &body[end..];
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
