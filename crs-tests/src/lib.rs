@@ -30,7 +30,8 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 
 /// The CRS directory: `explicit` (`--crs-dir`), else `$CRS_DIR`, else
-/// `shared/crs` beside the workspace (`<workspace>/../shared/crs`).
+/// `shared/crs` beside the workspace (`<workspace>/../shared/crs`), else the
+/// nearest `shared/crs` above the workspace (for nested git worktrees).
 pub fn crs_dir(explicit: Option<&Path>) -> PathBuf {
     if let Some(p) = explicit {
         return p.to_path_buf();
@@ -38,7 +39,16 @@ pub fn crs_dir(explicit: Option<&Path>) -> PathBuf {
     if let Some(p) = std::env::var_os("CRS_DIR").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/crs")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside = manifest.join("../../shared/crs");
+    if beside.is_dir() {
+        return beside;
+    }
+    manifest
+        .ancestors()
+        .map(|a| a.join("shared/crs"))
+        .find(|p| p.is_dir())
+        .unwrap_or(beside)
 }
 
 /// Where the regression tests live inside a CRS directory.
