@@ -40,8 +40,13 @@ mod waf;
 
 pub use error::Error;
 pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
+pub use rules::{EngineConfig, RuleEngineMode};
 pub use waf::{Waf, WafBuilder};
 
 /// The recommended base configuration (`coraza.conf-recommended`): load it
 /// before `crs-setup.conf` and the CRS rules.
 pub const RECOMMENDED_CONF: &str = include_str!("assets/coraza.conf-recommended");
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
