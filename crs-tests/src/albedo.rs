@@ -125,7 +125,7 @@ fn reflect(body: &[u8]) -> BackendResponse {
     ) else {
         return plain(400, INVALID);
     };
-    if (status > 0 && status < 100) || status >= 600 || status < 0 {
+    if status != 0 && !(100..600).contains(&status) {
         let mut r = plain(400, &format!("Invalid status code: {status}"));
         r.headers = headers;
         return r;
@@ -213,9 +213,9 @@ pub fn sniff_content_type(body: &[u8]) -> &'static str {
     if data.starts_with(b"%PDF-") {
         return "application/pdf";
     }
-    let binary = data
-        .iter()
-        .any(|&c| c <= 0x08 || c == 0x0b || (0x0e..=0x1a).contains(&c) || (0x1c..=0x1f).contains(&c));
+    let binary = data.iter().any(|&c| {
+        c <= 0x08 || c == 0x0b || (0x0e..=0x1a).contains(&c) || (0x1c..=0x1f).contains(&c)
+    });
     if binary {
         "application/octet-stream"
     } else {
@@ -262,13 +262,12 @@ const MAX_REQUEST: usize = 32 << 20;
 fn complete_len(buf: &[u8]) -> Option<usize> {
     let hdr_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let req = parse_request(&buf[..hdr_end]).ok()?;
-    let chunked = req
-        .headers
-        .iter()
-        .any(|(n, v)| {
-            n.eq_ignore_ascii_case(b"transfer-encoding")
-                && String::from_utf8_lossy(v).to_ascii_lowercase().contains("chunked")
-        });
+    let chunked = req.headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case(b"transfer-encoding")
+            && String::from_utf8_lossy(v)
+                .to_ascii_lowercase()
+                .contains("chunked")
+    });
     if chunked {
         // Complete once the last-chunk and the empty trailer line arrived.
         let body = &buf[hdr_end..];
@@ -357,16 +356,29 @@ mod tests {
 
     #[test]
     fn default_routes_are_empty_200() {
-        for (m, u) in [("GET", "/"), ("GET", "/reflect"), ("POST", "/post"), ("GET", "*")] {
+        for (m, u) in [
+            ("GET", "/"),
+            ("GET", "/reflect"),
+            ("POST", "/post"),
+            ("GET", "*"),
+        ] {
             let r = respond(&req(m, u, ""), DefaultContentType::TextPlain);
-            assert_eq!((r.status, r.body.len(), r.headers.len()), (200, 0, 0), "{m} {u}");
+            assert_eq!(
+                (r.status, r.body.len(), r.headers.len()),
+                (200, 0, 0),
+                "{m} {u}"
+            );
         }
     }
 
     #[test]
     fn reflect_body_status_headers() {
         let r = respond(
-            &req("POST", "/reflect?x=1", r#"{"Body":"hello","status":404,"headers":{"X-A":"b"}}"#),
+            &req(
+                "POST",
+                "/reflect?x=1",
+                r#"{"Body":"hello","status":404,"headers":{"X-A":"b"}}"#,
+            ),
             DefaultContentType::TextPlain,
         );
         assert_eq!(r.status, 404);
@@ -379,16 +391,27 @@ mod tests {
             ]
         );
         let r = respond(
-            &req("POST", "http://localhost/reflect/x", r#"{"encodedBody":"PGh0bWw+"}"#),
+            &req(
+                "POST",
+                "http://localhost/reflect/x",
+                r#"{"encodedBody":"PGh0bWw+"}"#,
+            ),
             DefaultContentType::Sniff,
         );
         assert_eq!(r.body, b"<html>");
         assert_eq!(r.headers[0].1, "text/html; charset=utf-8");
         let r = respond(
-            &req("POST", "/reflect", r#"{"body":"x","headers":{"content-type":"application/json"}}"#),
+            &req(
+                "POST",
+                "/reflect",
+                r#"{"body":"x","headers":{"content-type":"application/json"}}"#,
+            ),
             DefaultContentType::Sniff,
         );
-        assert_eq!(r.headers, vec![("content-type".into(), "application/json".into())]);
+        assert_eq!(
+            r.headers,
+            vec![("content-type".into(), "application/json".into())]
+        );
     }
 
     #[test]
@@ -398,31 +421,57 @@ mod tests {
             assert_eq!(r.status, 400, "{b}");
             assert_eq!(r.body, b"Invalid JSON in request body");
         }
-        let r = respond(&req("POST", "/reflect", r#"{"status":700}"#), DefaultContentType::TextPlain);
-        assert_eq!((r.status, &r.body[..]), (400, &b"Invalid status code: 700"[..]));
+        let r = respond(
+            &req("POST", "/reflect", r#"{"status":700}"#),
+            DefaultContentType::TextPlain,
+        );
+        assert_eq!(
+            (r.status, &r.body[..]),
+            (400, &b"Invalid status code: 700"[..])
+        );
         // Non-spec JSON is a valid (empty) spec.
-        let r = respond(&req("POST", "/reflect", r#"{"foo":"bar"}"#), DefaultContentType::TextPlain);
+        let r = respond(
+            &req("POST", "/reflect", r#"{"foo":"bar"}"#),
+            DefaultContentType::TextPlain,
+        );
         assert_eq!((r.status, r.body.len()), (200, 0));
-        let r = respond(&req("POST", "/reflect", "null"), DefaultContentType::TextPlain);
+        let r = respond(
+            &req("POST", "/reflect", "null"),
+            DefaultContentType::TextPlain,
+        );
         assert_eq!(r.status, 200);
     }
 
     #[test]
     fn sniffing() {
         assert_eq!(sniff_content_type(b"  <HTML>x"), "text/html; charset=utf-8");
-        assert_eq!(sniff_content_type(b"<p class=x>"), "text/html; charset=utf-8");
+        assert_eq!(
+            sniff_content_type(b"<p class=x>"),
+            "text/html; charset=utf-8"
+        );
         assert_eq!(sniff_content_type(b"<pre>"), "text/plain; charset=utf-8");
-        assert_eq!(sniff_content_type(b"<?xml version"), "text/xml; charset=utf-8");
+        assert_eq!(
+            sniff_content_type(b"<?xml version"),
+            "text/xml; charset=utf-8"
+        );
         assert_eq!(sniff_content_type(b"a\x01b"), "application/octet-stream");
-        assert_eq!(sniff_content_type(b"SQL error"), "text/plain; charset=utf-8");
+        assert_eq!(
+            sniff_content_type(b"SQL error"),
+            "text/plain; charset=utf-8"
+        );
     }
 
     #[test]
     fn framing() {
         assert_eq!(complete_len(b"GET / HTTP/1.1\r\n\r\nGET"), Some(18));
-        assert_eq!(complete_len(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nab"), None);
         assert_eq!(
-            complete_len(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"),
+            complete_len(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nab"),
+            None
+        );
+        assert_eq!(
+            complete_len(
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+            ),
             Some(58)
         );
         let b = response_bytes(&plain(200, "hi"), true, false);

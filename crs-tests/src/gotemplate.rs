@@ -231,7 +231,9 @@ fn call(name: &str, args: &[Val]) -> Result<Val, String> {
                 base64::engine::general_purpose::STANDARD.encode(str_arg(&args[0])?),
             ))
         }
-        _ => Err(format!("function {name:?} not defined (or not supported here)")),
+        _ => Err(format!(
+            "function {name:?} not defined (or not supported here)"
+        )),
     }
 }
 

@@ -200,7 +200,10 @@ pub fn read_response(s: &mut impl Read) -> Result<(u16, Vec<u8>), String> {
     });
     let deadline = Instant::now() + Duration::from_secs(2);
     let want = cl.map(|n| hdr_end.saturating_add(n));
-    while want.map_or(true, |w| buf.len() < w) && Instant::now() < deadline && buf.len() < 32 << 20 {
+    while !matches!(want, Some(w) if buf.len() >= w)
+        && Instant::now() < deadline
+        && buf.len() < 32 << 20
+    {
         match s.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
@@ -280,7 +283,9 @@ impl StageRunner for HttpMode {
             Err(e) => return (fail(format!("cannot build request: {e}")), notes),
         };
         if let Some(e) = built.template_error {
-            notes.push(format!("data template failed, body dropped (as go-ftw): {e}"));
+            notes.push(format!(
+                "data template failed, body dropped (as go-ftw): {e}"
+            ));
         }
         let response = self.exchange(&built.bytes);
         let end = match self.mark(&host, &format!("{stage_id}-e")) {
@@ -313,10 +318,18 @@ mod tests {
 
     #[test]
     fn marker_scan() {
-        let l: Vec<Vec<u8>> = ["old", "x-crs-test 1-s", "a", "b", "x-crs-test 1-e", "x-crs-test 1-e", "later"]
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
+        let l: Vec<Vec<u8>> = [
+            "old",
+            "x-crs-test 1-s",
+            "a",
+            "b",
+            "x-crs-test 1-e",
+            "x-crs-test 1-e",
+            "later",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
         assert_eq!(
             between_markers(&l, b"x-crs-test 1-s", b"x-crs-test 1-e"),
             vec![b"a".to_vec(), b"b".to_vec()]
@@ -367,7 +380,10 @@ mod tests {
                     None if req.contains("attack") => "[id \"942100\"] [msg \"sqli\"]".into(),
                     None => "unrelated".into(),
                 };
-                let mut f = std::fs::OpenOptions::new().append(true).open(&log2).unwrap();
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&log2)
+                    .unwrap();
                 writeln!(f, "{line}").unwrap();
                 let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
             }
@@ -381,7 +397,10 @@ mod tests {
         let (obs, _) = mode.run_stage(&t.tests[0], &t.tests[0].stages[0]);
         assert_eq!(obs.transport_error, None);
         assert_eq!(obs.status, 200);
-        assert_eq!(obs.log_lines, vec![b"[id \"942100\"] [msg \"sqli\"]".to_vec()]);
+        assert_eq!(
+            obs.log_lines,
+            vec![b"[id \"942100\"] [msg \"sqli\"]".to_vec()]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -73,7 +73,7 @@ pub fn parse_request(raw: &[u8]) -> Result<ParsedRequest, ParseError> {
     let line = loop {
         match lines.next_line() {
             None => return Err(ParseError::Empty),
-            Some(l) if l.is_empty() => continue,
+            Some([]) => continue,
             Some(l) => break l,
         }
     };
@@ -274,7 +274,10 @@ mod tests {
         assert!(r.is_http09());
         assert!(r.headers.is_empty());
         let r = parse_request(b"\r\nGET /a b  HTTP/1.1\r\n\r\n").unwrap();
-        assert_eq!((&r.uri[..], &r.version[..]), (&b"/a b"[..], &b"HTTP/1.1"[..]));
+        assert_eq!(
+            (&r.uri[..], &r.version[..]),
+            (&b"/a b"[..], &b"HTTP/1.1"[..])
+        );
         assert_eq!(parse_request(b""), Err(ParseError::Empty));
         assert_eq!(
             parse_request(b"GET / HTTP/1.1\r\nHost: x\r\n"),

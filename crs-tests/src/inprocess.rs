@@ -67,7 +67,9 @@ impl<E: Engine> StageRunner for InProcess<E> {
             }
         };
         if let Some(e) = built.template_error {
-            notes.push(format!("data template failed, body dropped (as go-ftw): {e}"));
+            notes.push(format!(
+                "data template failed, body dropped (as go-ftw): {e}"
+            ));
         }
         let mut req = match parse_request(&built.bytes) {
             Ok(r) => r,
@@ -86,9 +88,7 @@ impl<E: Engine> StageRunner for InProcess<E> {
         if req.is_http09() {
             return (
                 Observation {
-                    transport_error: Some(
-                        "HTTP/0.9 request: the answer has no status line".into(),
-                    ),
+                    transport_error: Some("HTTP/0.9 request: the answer has no status line".into()),
                     ..Observation::default()
                 },
                 notes,
@@ -196,14 +196,18 @@ mod tests {
         assert!(l.contains(&"Content-Type: application/x-www-form-urlencoded".to_string()));
         // Without a Content-Type, go-ftw labels the JSON as a form and
         // re-escapes it (no `%` or `+` in it), so Albedo sees invalid JSON.
-        assert!(l.contains(&"resp=Invalid JSON in request body".to_string()), "{l:?}");
+        assert!(
+            l.contains(&"resp=Invalid JSON in request body".to_string()),
+            "{l:?}"
+        );
     }
 
     #[test]
     fn duplicate_headers_are_merged_and_te_drops_cl() {
         let r = InProcess::new(Echo);
         // Two Content-Type headers (920620-1): Apache merges them.
-        let raw = "R0VUIC9wb3N0IEhUVFAvMS4xDQpDb250ZW50LVR5cGU6IGEvYg0KY29udGVudC10eXBlOiBjL2QNCg0K";
+        let raw =
+            "R0VUIC9wb3N0IEhUVFAvMS4xDQpDb250ZW50LVR5cGU6IGEvYg0KY29udGVudC10eXBlOiBjL2QNCg0K";
         let (o, _) = r.run_stage(
             &test(),
             &stage(Input {

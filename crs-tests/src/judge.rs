@@ -90,7 +90,10 @@ pub fn judge(expected: &Output, obs: &Observation) -> Verdict {
                 reason: String::new(),
                 seen_ids,
             },
-            None => fail("expected a transport error, got a response".into(), seen_ids),
+            None => fail(
+                "expected a transport error, got a response".into(),
+                seen_ids,
+            ),
         };
     }
     if let Some(e) = &obs.transport_error {

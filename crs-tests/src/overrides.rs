@@ -57,7 +57,10 @@ impl Overrides {
                     None | Some(Value::Null) => Ok(Vec::new()),
                     Some(Value::Sequence(s)) => s
                         .iter()
-                        .map(|v| v.as_u64().ok_or_else(|| at(format!("{key}: not an integer"))))
+                        .map(|v| {
+                            v.as_u64()
+                                .ok_or_else(|| at(format!("{key}: not an integer")))
+                        })
                         .collect(),
                     Some(_) => Err(at(format!("{key}: expected a list"))),
                 }

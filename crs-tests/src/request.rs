@@ -69,7 +69,14 @@ pub fn marker_request(host: &str, header_name: &str, marker: &str) -> Vec<u8> {
         ("Host".into(), host.into()),
         (header_name.into(), marker.into()),
     ]);
-    assemble("GET", "/status/200", "HTTP/1.1", &mut headers, Vec::new(), true)
+    assemble(
+        "GET",
+        "/status/200",
+        "HTTP/1.1",
+        &mut headers,
+        Vec::new(),
+        true,
+    )
 }
 
 /// Go's `base64.StdEncoding.DecodeString`, which skips CR and LF (some
@@ -262,7 +269,10 @@ mod tests {
         i.data = Some("a=%zz<".into());
         assert!(built(&i).ends_with("\r\n\r\na=%zz<"));
         // Case-insensitive match on the content type, whole value only.
-        let mut j = input(&[("content-type", "application/x-www-form-urlencoded; charset=utf-8")]);
+        let mut j = input(&[(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )]);
         j.data = Some("a=<".into());
         assert!(built(&j).ends_with("\r\n\r\na=<"));
     }

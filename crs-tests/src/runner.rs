@@ -104,7 +104,12 @@ impl RunReport {
     }
 }
 
-fn run_test(runner: &dyn StageRunner, file: &TestFile, mut test: TestCase, opts: &RunOptions) -> TestResult {
+fn run_test(
+    runner: &dyn StageRunner,
+    file: &TestFile,
+    mut test: TestCase,
+    opts: &RunOptions,
+) -> TestResult {
     let override_reasons = opts.overrides.apply(&mut test);
     let mut res = TestResult {
         name: test.name(),
@@ -149,7 +154,8 @@ fn run_test(runner: &dyn StageRunner, file: &TestFile, mut test: TestCase, opts:
         if !sr.verdict.passed && stage.output.retry_once {
             let first = sr.verdict.reason.clone();
             sr = run_one(runner, &test, stage);
-            sr.notes.push(format!("retried once; first attempt: {first}"));
+            sr.notes
+                .push(format!("retried once; first attempt: {first}"));
         }
         if !sr.verdict.passed {
             res.status = Status::Failed;

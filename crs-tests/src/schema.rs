@@ -261,9 +261,7 @@ pub fn parse_test_file(text: &str, file_name: &str) -> Result<TestFile, String> 
         let list = seq(v, "tests")?;
         for (i, t) in list.iter().enumerate() {
             let position = i as u64 + 1;
-            tests.push(
-                parse_test(t, rule_id, position).map_err(|e| format!("tests[{i}]: {e}"))?,
-            );
+            tests.push(parse_test(t, rule_id, position).map_err(|e| format!("tests[{i}]: {e}"))?);
         }
     }
     Ok(TestFile {
@@ -684,8 +682,11 @@ tests:
 
     #[test]
     fn wrong_types_are_errors_naming_the_key() {
-        let e = parse_test_file("rule_id: 1\ntests: [{stages: [{input: {port: x}}]}]", "a.yaml")
-            .unwrap_err();
+        let e = parse_test_file(
+            "rule_id: 1\ntests: [{stages: [{input: {port: x}}]}]",
+            "a.yaml",
+        )
+        .unwrap_err();
         assert!(e.contains("port"), "{e}");
         let e = parse_test_file("rule_id: [1]", "a.yaml").unwrap_err();
         assert!(e.contains("rule_id"), "{e}");
