@@ -73,6 +73,21 @@ pub fn text(rep: &RunReport, verbose: bool) -> String {
             }
         }
     }
+    let (missing, unwanted) = failure_causes(rep);
+    for (title, list) in [
+        ("expected but not logged", missing),
+        ("logged but must not be", unwanted),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = list
+            .iter()
+            .take(25)
+            .map(|(id, n)| format!("{id} x{n}"))
+            .collect();
+        let _ = writeln!(out, "\nTop rule ids {title}: {}", shown.join(", "));
+    }
     let groups = by_group(rep);
     let _ = writeln!(
         out,
@@ -99,6 +114,36 @@ pub fn text(rep: &RunReport, verbose: bool) -> String {
         rep.elapsed.as_secs_f64()
     );
     out
+}
+
+/// Over failed tests: how often each rule id was expected but missing, and
+/// how often each was logged although it must not be; most frequent first.
+pub fn failure_causes(rep: &RunReport) -> (Vec<(u64, usize)>, Vec<(u64, usize)>) {
+    let mut missing: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut unwanted: BTreeMap<u64, usize> = BTreeMap::new();
+    for r in rep.results.iter().filter(|r| r.status == Status::Failed) {
+        let seen: Vec<u64> = r
+            .stages
+            .iter()
+            .flat_map(|s| s.verdict.seen_ids.iter().copied())
+            .collect();
+        for id in &r.expected_ids {
+            if !seen.contains(id) {
+                *missing.entry(*id).or_default() += 1;
+            }
+        }
+        for id in &r.unexpected_ids {
+            if seen.contains(id) {
+                *unwanted.entry(*id).or_default() += 1;
+            }
+        }
+    }
+    let sorted = |m: BTreeMap<u64, usize>| {
+        let mut v: Vec<(u64, usize)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    };
+    (sorted(missing), sorted(unwanted))
 }
 
 fn rate(p: usize, f: usize) -> f64 {
@@ -147,7 +192,10 @@ pub fn json(rep: &RunReport) -> serde_json::Value {
             })
         })
         .collect();
+    let (missing, unwanted) = failure_causes(rep);
     json!({
+        "missing_ids": missing,
+        "unwanted_ids": unwanted,
         "passed": p,
         "failed": f,
         "skipped": s,
@@ -208,6 +256,10 @@ mod tests {
         assert!(t.contains("seen ids [2]"));
         assert!(t.contains("| [id \"2\"]"));
         assert!(t.contains("50.0%"));
+        assert!(
+            t.contains("Top rule ids expected but not logged: 1 x1"),
+            "{t}"
+        );
         let j = json(&rep);
         assert_eq!(j["failed"], 1);
         assert_eq!(j["rule_files"]["A"]["passed"], 1);

@@ -77,7 +77,7 @@ pub struct TestResult {
     pub desc: String,
     /// Outcome.
     pub status: Status,
-    /// Stages run (stops at the first failure, as go-ftw does not; all run).
+    /// Every stage, in order (all run, as in go-ftw).
     pub stages: Vec<StageResult>,
     /// Expected ids over all stages (after overrides).
     pub expected_ids: Vec<u64>,
