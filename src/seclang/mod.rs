@@ -3,13 +3,11 @@
 //! list, operator and action list.
 
 pub mod ast;
+mod grammar;
+mod include;
+mod lines;
+mod rule_parts;
 
-// TEMPORARY: replaced by the parser branch.
-use crate::Error;
-use ast::*;
-use std::path::Path;
-pub fn load_file(_p: &Path) -> Result<Vec<Directive>, Error> { Err(Error::msg("parser pending")) }
-pub fn load_str(_t: &str, _o: &str, _b: &Path) -> Result<Vec<Directive>, Error> { Err(Error::msg("parser pending")) }
-pub fn parse_variables(_s: &str) -> Result<Vec<VariableSpec>, String> { Err("pending".into()) }
-pub fn parse_operator(_s: &str) -> Result<OperatorSpec, String> { Err("pending".into()) }
-pub fn parse_actions(_s: &str) -> Result<Vec<ActionSpec>, String> { Err("pending".into()) }
+pub use include::{load_file, load_str};
+pub use lines::parse_str;
+pub use rule_parts::{parse_actions, parse_operator, parse_variables};
