@@ -116,9 +116,12 @@ pub fn text(rep: &RunReport, verbose: bool) -> String {
     out
 }
 
+/// Rule ids with how many failed tests they were counted in.
+pub type IdCounts = Vec<(u64, usize)>;
+
 /// Over failed tests: how often each rule id was expected but missing, and
 /// how often each was logged although it must not be; most frequent first.
-pub fn failure_causes(rep: &RunReport) -> (Vec<(u64, usize)>, Vec<(u64, usize)>) {
+pub fn failure_causes(rep: &RunReport) -> (IdCounts, IdCounts) {
     let mut missing: BTreeMap<u64, usize> = BTreeMap::new();
     let mut unwanted: BTreeMap<u64, usize> = BTreeMap::new();
     for r in rep.results.iter().filter(|r| r.status == Status::Failed) {
@@ -139,7 +142,7 @@ pub fn failure_causes(rep: &RunReport) -> (Vec<(u64, usize)>, Vec<(u64, usize)>)
         }
     }
     let sorted = |m: BTreeMap<u64, usize>| {
-        let mut v: Vec<(u64, usize)> = m.into_iter().collect();
+        let mut v: IdCounts = m.into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     };
