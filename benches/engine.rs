@@ -41,7 +41,10 @@ fn parse(raw: &[u8]) -> Req {
     let (head, body) = match p {
         Some(p) => (&raw[..p], raw[p + 4..].to_vec()),
         None => {
-            let p = raw.windows(2).position(|w| w == b"\n\n").unwrap_or(raw.len());
+            let p = raw
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .unwrap_or(raw.len());
             (&raw[..p], raw.get(p + 2..).unwrap_or(&[]).to_vec())
         }
     };
@@ -109,7 +112,9 @@ fn transactions(c: &mut Criterion) {
         let waf = crs(pl);
         let mut g = c.benchmark_group(format!("tx_pl{pl}"));
         for (name, r) in &reqs {
-            g.bench_with_input(BenchmarkId::from_parameter(name), r, |b, r| b.iter(|| run(&waf, r)));
+            g.bench_with_input(BenchmarkId::from_parameter(name), r, |b, r| {
+                b.iter(|| run(&waf, r))
+            });
         }
         g.finish();
     }
@@ -124,11 +129,17 @@ fn scaling(c: &mut Criterion) {
             method: "GET".into(),
             uri: format!("/search?{}", q.join("&")),
             version: "HTTP/1.1".into(),
-            headers: vec![("Host".into(), "example.com".into()), ("User-Agent".into(), "bench".into()), ("Accept".into(), "*/*".into())],
+            headers: vec![
+                ("Host".into(), "example.com".into()),
+                ("User-Agent".into(), "bench".into()),
+                ("Accept".into(), "*/*".into()),
+            ],
             body: Vec::new(),
         };
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(n), &r, |b, r| b.iter(|| run(&waf, r)));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &r, |b, r| {
+            b.iter(|| run(&waf, r))
+        });
     }
     g.finish();
     let mut g = c.benchmark_group("scale_body");
@@ -143,14 +154,21 @@ fn scaling(c: &mut Criterion) {
                 ("Host".into(), "example.com".into()),
                 ("User-Agent".into(), "bench".into()),
                 ("Accept".into(), "*/*".into()),
-                ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
                 ("Content-Length".into(), body.len().to_string()),
             ],
             body,
         };
         g.throughput(Throughput::Bytes((kib * 1024) as u64));
         g.sample_size(20);
-        g.bench_with_input(BenchmarkId::from_parameter(format!("{kib}KiB")), &r, |b, r| b.iter(|| run(&waf, r)));
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{kib}KiB")),
+            &r,
+            |b, r| b.iter(|| run(&waf, r)),
+        );
     }
     g.finish();
 }

@@ -39,8 +39,8 @@ pub mod variables;
 mod waf;
 
 pub use error::Error;
-pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
 pub use rules::{EngineConfig, RuleEngineMode};
+pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
 pub use waf::{Waf, WafBuilder};
 
 /// The recommended base configuration (`coraza.conf-recommended`): load it

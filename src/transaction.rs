@@ -124,6 +124,9 @@ fn in_ranges(ranges: &[(u64, u64)], id: u64) -> bool {
     ranges.iter().any(|(a, b)| (*a..=*b).contains(&id))
 }
 
+/// Transformation-cache key: the pipeline and the input value.
+type CacheKey = (Arc<str>, Vec<u8>);
+
 /// A value that matched, waiting for its actions to run.
 struct Found {
     name: String,
@@ -155,7 +158,7 @@ pub struct Transaction {
     audit_engine: String,
     audit_log_parts: String,
     /// t:-pipeline results within this transaction, keyed by value and pipeline.
-    tcache: HashMap<(Arc<str>, Vec<u8>), Vec<u8>>,
+    tcache: HashMap<CacheKey, Vec<u8>>,
 }
 
 impl Transaction {
@@ -202,7 +205,13 @@ impl Transaction {
     }
 
     /// Sets REMOTE_ADDR/PORT and SERVER_ADDR/PORT.
-    pub fn process_connection(&mut self, client_ip: &str, client_port: u16, server_ip: &str, server_port: u16) {
+    pub fn process_connection(
+        &mut self,
+        client_ip: &str,
+        client_port: u16,
+        server_ip: &str,
+        server_port: u16,
+    ) {
         self.vars.remote_addr = client_ip.to_string();
         self.vars.remote_port = client_port;
         self.vars.server_addr = server_ip.to_string();
@@ -216,7 +225,12 @@ impl Transaction {
 
     /// Records the request line: `uri` is the request target as sent
     /// (`/path?query`), `protocol` e.g. `HTTP/1.1`. Query arguments become ARGS_GET.
-    pub fn process_uri(&mut self, uri: impl AsRef<[u8]>, method: impl AsRef<[u8]>, protocol: impl AsRef<[u8]>) {
+    pub fn process_uri(
+        &mut self,
+        uri: impl AsRef<[u8]>,
+        method: impl AsRef<[u8]>,
+        protocol: impl AsRef<[u8]>,
+    ) {
         let (uri, method, protocol) = (uri.as_ref(), method.as_ref(), protocol.as_ref());
         let v = &mut self.vars;
         v.request_method = method.to_vec();
@@ -249,7 +263,11 @@ impl Transaction {
         };
         v.request_filename = decoded;
         let limit = self.rules.config.arguments_limit;
-        let (args, invalid) = crate::body::urlencoded::parse_urlencoded(query, self.rules.config.argument_separator, limit);
+        let (args, invalid) = crate::body::urlencoded::parse_urlencoded(
+            query,
+            self.rules.config.argument_separator,
+            limit,
+        );
         v.args_get = args;
         if invalid {
             v.flags.push(("URLENCODED_ERROR", 1));
@@ -273,12 +291,16 @@ impl Transaction {
             }
         } else if name.eq_ignore_ascii_case(b"host") && self.vars.server_name.is_empty() {
             let host = match value.iter().rposition(|b| *b == b':') {
-                Some(i) if !value.contains(&b']') || value[i..].iter().all(|b| *b != b']') => &value[..i],
+                Some(i) if !value.contains(&b']') || value[i..].iter().all(|b| *b != b']') => {
+                    &value[..i]
+                }
                 _ => value,
             };
             self.vars.server_name = host.to_vec();
         }
-        self.vars.request_headers.push((name.to_vec(), value.to_vec()));
+        self.vars
+            .request_headers
+            .push((name.to_vec(), value.to_vec()));
     }
 
     /// Runs phase 1 (request headers).
@@ -299,7 +321,9 @@ impl Transaction {
         if self.interruption.is_some() {
             return self.interruption.clone();
         }
-        let room = self.request_body_limit.saturating_sub(self.vars.request_body.len());
+        let room = self
+            .request_body_limit
+            .saturating_sub(self.vars.request_body.len());
         if data.len() > room {
             self.vars.request_body.extend_from_slice(&data[..room]);
             self.request_body_truncated = true;
@@ -402,7 +426,11 @@ impl Transaction {
     }
 
     /// Runs phase 3 (response headers).
-    pub fn process_response_headers(&mut self, status: u16, protocol: &str) -> Option<Interruption> {
+    pub fn process_response_headers(
+        &mut self,
+        status: u16,
+        protocol: &str,
+    ) -> Option<Interruption> {
         self.vars.response_status = Some(status);
         self.vars.response_protocol = protocol.as_bytes().to_vec();
         self.run_phase(3);
@@ -426,7 +454,7 @@ impl Transaction {
             // No Content-Type: ModSecurity treats it as text/plain... only if listed.
             None => return false,
         };
-        self.rules.config.response_body_mime_types.iter().any(|m| *m == mime)
+        self.rules.config.response_body_mime_types.contains(&mime)
     }
 
     /// Appends response body bytes (up to SecResponseBodyLimit).
@@ -434,7 +462,9 @@ impl Transaction {
         if self.interruption.is_some() || !self.is_response_body_accessible() {
             return self.interruption.clone();
         }
-        let room = self.response_body_limit.saturating_sub(self.vars.response_body.len());
+        let room = self
+            .response_body_limit
+            .saturating_sub(self.vars.response_body.len());
         if data.len() > room {
             self.vars.response_body.extend_from_slice(&data[..room]);
             self.response_body_truncated = true;
@@ -485,7 +515,10 @@ impl Transaction {
 
     /// ModSecurity-format error-log lines of the logged matches.
     pub fn error_log_lines(&self) -> impl Iterator<Item = &str> {
-        self.matched.iter().filter(|m| m.log).map(|m| m.error_log.as_str())
+        self.matched
+            .iter()
+            .filter(|m| m.log)
+            .map(|m| m.error_log.as_str())
     }
 
     /// Reads a TX variable (e.g. `blocking_inbound_anomaly_score`).
@@ -501,9 +534,15 @@ impl Transaction {
         match self.audit_engine.to_ascii_lowercase().as_str() {
             "on" => true,
             "relevantonly" => {
-                let status = self.interruption.as_ref().map(|i| i.status).or(self.vars.response_status);
+                let status = self
+                    .interruption
+                    .as_ref()
+                    .map(|i| i.status)
+                    .or(self.vars.response_status);
                 let by_status = match (&self.rules.config.audit_log_relevant_status, status) {
-                    (Some(re), Some(s)) => regex::Regex::new(re).is_ok_and(|r| r.is_match(&s.to_string())),
+                    (Some(re), Some(s)) => {
+                        regex::Regex::new(re).is_ok_and(|r| r.is_match(&s.to_string()))
+                    }
                     _ => false,
                 };
                 by_status || self.matched.iter().any(|m| m.log)
@@ -575,7 +614,10 @@ impl Transaction {
     fn is_removed(&self, r: &Rule) -> bool {
         let rm = &self.removals;
         (!rm.ids.is_empty() && in_ranges(&rm.ids, r.id))
-            || rm.tags.iter().any(|t| r.meta.tags.iter().any(|x| t.is_match(x)))
+            || rm
+                .tags
+                .iter()
+                .any(|t| r.meta.tags.iter().any(|x| t.is_match(x)))
             || rm
                 .msgs
                 .iter()
@@ -588,8 +630,12 @@ impl Transaction {
         self.vars.rule = Collection::default();
         self.vars.rule.set(b"id", rule.id.to_string().into_bytes());
         self.vars.rule.set(b"phase", phase.to_string().into_bytes());
-        self.vars.rule.set(b"rev", rule.meta.rev.clone().into_bytes());
-        self.vars.rule.set(b"ver", rule.meta.ver.clone().into_bytes());
+        self.vars
+            .rule
+            .set(b"rev", rule.meta.rev.clone().into_bytes());
+        self.vars
+            .rule
+            .set(b"ver", rule.meta.ver.clone().into_bytes());
         if let Some(s) = rule.meta.severity {
             self.vars.rule.set(b"severity", s.to_string().into_bytes());
         }
@@ -627,11 +673,21 @@ impl Transaction {
                 if self.engine == RuleEngineMode::On {
                     disruptive = true;
                     let (action, status, data) = match &rule.disruptive {
-                        Disruptive::Deny => (InterruptionAction::Deny, rule.status.unwrap_or(403), String::new()),
-                        Disruptive::Drop => (InterruptionAction::Drop, rule.status.unwrap_or(403), String::new()),
+                        Disruptive::Deny => (
+                            InterruptionAction::Deny,
+                            rule.status.unwrap_or(403),
+                            String::new(),
+                        ),
+                        Disruptive::Drop => (
+                            InterruptionAction::Drop,
+                            rule.status.unwrap_or(403),
+                            String::new(),
+                        ),
                         Disruptive::Redirect(url) => (
                             InterruptionAction::Redirect,
-                            rule.status.filter(|s| (300..400).contains(s)).unwrap_or(302),
+                            rule.status
+                                .filter(|s| (300..400).contains(s))
+                                .unwrap_or(302),
                             url.expand(&self.vars).into_owned(),
                         ),
                         _ => unreachable!("matched above"),
@@ -670,7 +726,12 @@ impl Transaction {
                 matched: all,
                 error_log: String::new(),
             };
-            m.error_log = crate::logging::error_log_line(&m, rule, self.interruption.as_ref(), &self.log_context());
+            m.error_log = crate::logging::error_log_line(
+                &m,
+                rule,
+                self.interruption.as_ref(),
+                &self.log_context(),
+            );
             self.matched.push(m);
         }
         true
@@ -722,9 +783,12 @@ impl Transaction {
         for t in &r.targets {
             self.vars.collect(t, &mut items);
         }
-        let mut cache_hits: Vec<((Arc<str>, Vec<u8>), Vec<u8>)> = Vec::new();
+        let mut cache_hits: Vec<(CacheKey, Vec<u8>)> = Vec::new();
         for item in &items {
-            if removed.iter().any(|(v, k)| *v == item.var && k.matches(&item.key)) {
+            if removed
+                .iter()
+                .any(|(v, k)| *v == item.var && k.matches(&item.key))
+            {
                 continue;
             }
             let eval = |value: &[u8], found: &mut Vec<Found>| {
@@ -794,7 +858,9 @@ impl Transaction {
         }
         if r.operator.is_some() {
             self.vars.matched_var = Some((f.name.clone(), f.value.clone()));
-            self.vars.matched_vars.push((f.name.clone(), f.value.clone()));
+            self.vars
+                .matched_vars
+                .push((f.name.clone(), f.value.clone()));
         }
         for a in &r.actions {
             self.run_action(a);
@@ -861,9 +927,18 @@ impl Transaction {
             Ctl::RuleRemoveById(r) => rm.ids.extend(r.iter().copied()),
             Ctl::RuleRemoveByTag(t) => rm.tags.push(t.clone()),
             Ctl::RuleRemoveByMsg(m) => rm.msgs.push(m.clone()),
-            Ctl::RuleRemoveTargetById(ids, v, k) => rm.targets.push((RuleSelector::Ids(ids.clone()), *v, k.clone())),
-            Ctl::RuleRemoveTargetByTag(t, v, k) => rm.targets.push((RuleSelector::Tag(t.clone()), *v, k.clone())),
-            Ctl::RuleRemoveTargetByMsg(m, v, k) => rm.targets.push((RuleSelector::Msg(m.clone()), *v, k.clone())),
+            Ctl::RuleRemoveTargetById(ids, v, k) => {
+                rm.targets
+                    .push((RuleSelector::Ids(ids.clone()), *v, k.clone()))
+            }
+            Ctl::RuleRemoveTargetByTag(t, v, k) => {
+                rm.targets
+                    .push((RuleSelector::Tag(t.clone()), *v, k.clone()))
+            }
+            Ctl::RuleRemoveTargetByMsg(m, v, k) => {
+                rm.targets
+                    .push((RuleSelector::Msg(m.clone()), *v, k.clone()))
+            }
             Ctl::RequestBodyProcessor(p) => self.body_processor = Some(p.clone()),
             Ctl::ResponseBodyProcessor(_) => {}
             Ctl::RequestBodyAccess(b) => self.request_body_access = *b,
@@ -879,8 +954,15 @@ impl Transaction {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map(|e| e + 1).unwrap_or(start);
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map(|e| e + 1)
+        .unwrap_or(start);
     &s[start..end.max(start)]
 }
 
@@ -892,7 +974,10 @@ fn strip_scheme_authority(uri: &[u8]) -> &[u8] {
     let Some(p) = memchr::memmem::find(uri, b"://") else {
         return uri;
     };
-    if !uri[..p].iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) {
+    if !uri[..p]
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
         return uri;
     }
     let rest = &uri[p + 3..];

@@ -15,11 +15,26 @@ fn waf() -> coraza::Waf {
 #[test]
 fn benign_requests_pass_with_zero_score() {
     let waf = waf();
-    for name in ["01-benign-get.http", "02-benign-post-form.http", "03-benign-post-json.http", "06-benign-upload-64k.http"] {
+    for name in [
+        "01-benign-get.http",
+        "02-benign-post-form.http",
+        "03-benign-post-json.http",
+        "06-benign-upload-64k.http",
+    ] {
         let (tx, it) = run(&waf, &bench_request(name));
-        assert!(it.is_none(), "{name} interrupted: {it:?}; matched {:?}", ids(&tx));
-        let score = tx.tx_var("blocking_inbound_anomaly_score").unwrap_or_default();
-        assert!(score == "0" || score.is_empty(), "{name}: score {score}, matched {:?}", ids(&tx));
+        assert!(
+            it.is_none(),
+            "{name} interrupted: {it:?}; matched {:?}",
+            ids(&tx)
+        );
+        let score = tx
+            .tx_var("blocking_inbound_anomaly_score")
+            .unwrap_or_default();
+        assert!(
+            score == "0" || score.is_empty(),
+            "{name}: score {score}, matched {:?}",
+            ids(&tx)
+        );
         let logged: Vec<_> = tx.error_log_lines().collect();
         assert!(logged.is_empty(), "{name} logged {logged:#?}");
     }
@@ -30,8 +45,17 @@ fn sqli_is_blocked_by_949110() {
     let waf = waf();
     let (tx, it) = run(&waf, &bench_request("04-attack-sqli.http"));
     let it = it.expect("SQLi must be blocked");
-    assert_eq!((it.rule_id, it.status), (949110, 403), "matched {:?}", ids(&tx));
-    assert!(ids(&tx).iter().any(|id| (942000..943000).contains(id)), "matched {:?}", ids(&tx));
+    assert_eq!(
+        (it.rule_id, it.status),
+        (949110, 403),
+        "matched {:?}",
+        ids(&tx)
+    );
+    assert!(
+        ids(&tx).iter().any(|id| (942000..943000).contains(id)),
+        "matched {:?}",
+        ids(&tx)
+    );
 }
 
 #[test]
@@ -39,10 +63,25 @@ fn xss_is_blocked_by_949110() {
     let waf = waf();
     let (tx, it) = run(&waf, &bench_request("05-attack-xss.http"));
     let it = it.expect("XSS must be blocked");
-    assert_eq!((it.rule_id, it.status), (949110, 403), "matched {:?}", ids(&tx));
-    assert!(ids(&tx).iter().any(|id| (941000..942000).contains(id)), "matched {:?}", ids(&tx));
-    let line = tx.error_log_lines().find(|l| l.contains("[id \"941100\"]") || l.contains("[id \"941110\"]"));
-    assert!(line.is_some_and(|l| l.contains("found within ARGS")), "lines: {:#?}", tx.error_log_lines().collect::<Vec<_>>());
+    assert_eq!(
+        (it.rule_id, it.status),
+        (949110, 403),
+        "matched {:?}",
+        ids(&tx)
+    );
+    assert!(
+        ids(&tx).iter().any(|id| (941000..942000).contains(id)),
+        "matched {:?}",
+        ids(&tx)
+    );
+    let line = tx
+        .error_log_lines()
+        .find(|l| l.contains("[id \"941100\"]") || l.contains("[id \"941110\"]"));
+    assert!(
+        line.is_some_and(|l| l.contains("found within ARGS")),
+        "lines: {:#?}",
+        tx.error_log_lines().collect::<Vec<_>>()
+    );
 }
 
 #[test]

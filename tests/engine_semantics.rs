@@ -30,7 +30,10 @@ fn chain_matches_only_when_every_link_matches() {
         SecRule ARGS:a "@streq 1" "id:1,phase:1,deny,chain"
             SecRule ARGS:b "@streq 2" "t:none"
     "#);
-    assert_eq!(get(&w, "/?a=1&b=2", &[]).interruption().map(|i| i.rule_id), Some(1));
+    assert_eq!(
+        get(&w, "/?a=1&b=2", &[]).interruption().map(|i| i.rule_id),
+        Some(1)
+    );
     assert!(get(&w, "/?a=1&b=3", &[]).interruption().is_none());
     assert!(get(&w, "/?a=0&b=2", &[]).interruption().is_none());
 }
@@ -66,7 +69,9 @@ fn skip_and_skip_after() {
 
 #[test]
 fn skip_after_unknown_marker_is_a_load_error() {
-    let e = Waf::from_directives(r#"SecAction "id:1,phase:1,pass,skipAfter:NOPE""#).err().expect("must fail");
+    let e = Waf::from_directives(r#"SecAction "id:1,phase:1,pass,skipAfter:NOPE""#)
+        .err()
+        .expect("must fail");
     assert!(e.to_string().contains("NOPE"), "{e}");
 }
 
@@ -81,7 +86,10 @@ fn ctl_rule_remove_by_id_and_target() {
     assert_eq!(ids(&get(&w, "/?x=evil", &[])), vec![10, 20]);
     assert_eq!(ids(&get(&w, "/?x=evil", &[("X-Off", "1")])), vec![1, 20]);
     assert_eq!(ids(&get(&w, "/?safe=evil", &[("X-T", "1")])), vec![2, 10]);
-    assert_eq!(ids(&get(&w, "/?safe=evil&y=evil", &[("X-T", "1")])), vec![2, 10, 20]);
+    assert_eq!(
+        ids(&get(&w, "/?safe=evil&y=evil", &[("X-T", "1")])),
+        vec![2, 10, 20]
+    );
 }
 
 #[test]
@@ -92,7 +100,10 @@ fn exclusions_counts_and_regex_selectors() {
         SecRule ARGS:/^id_/ "@rx ^\d+$" "id:3,phase:1,pass"
         SecRule REQUEST_HEADERS:user-agent "@contains curl" "id:4,phase:1,pass"
     "#);
-    assert_eq!(ids(&get(&w, "/?ok=bad&id_1=5&z=1", &[("User-Agent", "curl/8")])), vec![2, 3, 4]);
+    assert_eq!(
+        ids(&get(&w, "/?ok=bad&id_1=5&z=1", &[("User-Agent", "curl/8")])),
+        vec![2, 3, 4]
+    );
     let tx = get(&w, "/?nope=bad", &[]);
     assert_eq!(ids(&tx), vec![1]);
     assert_eq!(tx.matched_rules()[0].matched[0].name, "ARGS:nope");
@@ -127,10 +138,23 @@ fn engine_modes_and_disruptive_actions() {
         SecRule ARGS:z "@streq 1" "id:3,phase:1,drop""#;
     let on = waf(&format!("SecRuleEngine On\n{rules}"));
     let i = get(&on, "/?x=1", &[]).interruption().cloned().unwrap();
-    assert_eq!((i.rule_id, i.status, i.action), (1, 418, InterruptionAction::Deny));
+    assert_eq!(
+        (i.rule_id, i.status, i.action),
+        (1, 418, InterruptionAction::Deny)
+    );
     let i = get(&on, "/?y=1", &[]).interruption().cloned().unwrap();
-    assert_eq!((i.status, i.action, i.data.as_str()), (302, InterruptionAction::Redirect, "http://example.com/blocked"));
-    assert_eq!(get(&on, "/?z=1", &[]).interruption().unwrap().action, InterruptionAction::Drop);
+    assert_eq!(
+        (i.status, i.action, i.data.as_str()),
+        (
+            302,
+            InterruptionAction::Redirect,
+            "http://example.com/blocked"
+        )
+    );
+    assert_eq!(
+        get(&on, "/?z=1", &[]).interruption().unwrap().action,
+        InterruptionAction::Drop
+    );
     let det = waf(&format!("SecRuleEngine DetectionOnly\n{rules}"));
     let tx = get(&det, "/?x=1", &[]);
     assert!(tx.interruption().is_none());
@@ -145,7 +169,10 @@ fn block_follows_sec_default_action() {
         SecDefaultAction "phase:1,log,auditlog,deny,status:403"
         SecRule ARGS:x "@streq 1" "id:1,phase:1,block"
     "#);
-    assert_eq!(get(&w, "/?x=1", &[]).interruption().map(|i| i.status), Some(403));
+    assert_eq!(
+        get(&w, "/?x=1", &[]).interruption().map(|i| i.status),
+        Some(403)
+    );
     let w = waf(r#"
         SecDefaultAction "phase:1,log,auditlog,pass"
         SecRule ARGS:x "@streq 1" "id:1,phase:1,block"
@@ -167,7 +194,9 @@ fn allow_skips_the_rest_of_the_request() {
 
 #[test]
 fn error_log_line_has_modsecurity_fields() {
-    let w = waf(r#"SecRule ARGS:q "@rx (?i)union" "id:42,phase:1,pass,msg:'SQLi, maybe',logdata:'Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}',capture,severity:CRITICAL,tag:'attack-sqli',ver:'X/1'""#);
+    let w = waf(
+        r#"SecRule ARGS:q "@rx (?i)union" "id:42,phase:1,pass,msg:'SQLi, maybe',logdata:'Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}',capture,severity:CRITICAL,tag:'attack-sqli',ver:'X/1'""#,
+    );
     let tx = get(&w, "/?q=UNION", &[("Host", "example.com")]);
     let line = tx.error_log_lines().next().expect("a logged line");
     for part in [

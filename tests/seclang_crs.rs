@@ -16,7 +16,12 @@ fn every_crs_rule_parses() {
         .collect();
     files.sort();
     files.push(crs.join("crs-setup.conf.example"));
-    let mut directives = load_str(coraza::RECOMMENDED_CONF, "recommended", std::path::Path::new(".")).unwrap();
+    let mut directives = load_str(
+        coraza::RECOMMENDED_CONF,
+        "recommended",
+        std::path::Path::new("."),
+    )
+    .unwrap();
     for f in &files {
         directives.extend(load_file(f).unwrap_or_else(|e| panic!("{e}")));
     }

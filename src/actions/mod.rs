@@ -87,12 +87,14 @@ pub fn parse_phase(v: &str) -> Result<u8, String> {
         "logging" => Ok(5),
         n => match n.parse::<u8>() {
             Ok(p @ 1..=5) => Ok(p),
-            _ => Err(format!("invalid phase {v:?}: expected 1-5, request, response or logging")),
+            _ => Err(format!(
+                "invalid phase {v:?}: expected 1-5, request, response or logging"
+            )),
         },
     }
 }
 
-fn need<'a>(a: &'a ActionSpec) -> Result<&'a str, String> {
+fn need(a: &ActionSpec) -> Result<&str, String> {
     match a.value.as_deref() {
         Some(v) => Ok(v),
         None => Err(format!("action {} needs a value", a.name)),
@@ -175,7 +177,8 @@ pub fn apply(a: &ActionSpec, d: &mut Draft) -> Result<(), String> {
             if v.eq_ignore_ascii_case("none") {
                 d.transforms.clear();
             } else {
-                let f = transformations::lookup(v).ok_or(format!("unknown transformation t:{v}"))?;
+                let f =
+                    transformations::lookup(v).ok_or(format!("unknown transformation t:{v}"))?;
                 d.transforms.push((v.to_string(), f));
             }
         }
@@ -233,22 +236,39 @@ pub fn apply(a: &ActionSpec, d: &mut Draft) -> Result<(), String> {
             let var = Var::from_name(c.trim())
                 .filter(|v| v.is_persistent())
                 .ok_or(format!("initcol: unknown collection {c:?}"))?;
-            d.actions.push(Action::InitCol(var, MacroString::parse(key)));
+            d.actions
+                .push(Action::InitCol(var, MacroString::parse(key)));
         }
-        "setuid" => d.actions.push(Action::SetId(Var::User, MacroString::parse(need(a)?))),
-        "setsid" => d.actions.push(Action::SetId(Var::Session, MacroString::parse(need(a)?))),
-        "setrsc" => d.actions.push(Action::SetId(Var::Resource, MacroString::parse(need(a)?))),
+        "setuid" => d
+            .actions
+            .push(Action::SetId(Var::User, MacroString::parse(need(a)?))),
+        "setsid" => d
+            .actions
+            .push(Action::SetId(Var::Session, MacroString::parse(need(a)?))),
+        "setrsc" => d
+            .actions
+            .push(Action::SetId(Var::Resource, MacroString::parse(need(a)?))),
         "setenv" => {
             let v = need(a)?;
             let (n, val) = v.split_once('=').unwrap_or((v, ""));
-            d.actions.push(Action::SetEnv(MacroString::parse(n), MacroString::parse(val)));
+            d.actions.push(Action::SetEnv(
+                MacroString::parse(n),
+                MacroString::parse(val),
+            ));
         }
         "ctl" => d.actions.push(Action::Ctl(ctl::parse(need(a)?)?)),
         // Accepted for compatibility: they change what the audit log shows
         // (sanitise*) or are hints for other engines; no effect on decisions.
-        "sanitisearg" | "sanitisematched" | "sanitisematchedbytes" | "sanitiserequestheader"
-        | "sanitiseresponseheader" | "sanitizearg" | "sanitizematched"
-        | "sanitizematchedbytes" | "sanitizerequestheader" | "sanitizeresponseheader" => {}
+        "sanitisearg"
+        | "sanitisematched"
+        | "sanitisematchedbytes"
+        | "sanitiserequestheader"
+        | "sanitiseresponseheader"
+        | "sanitizearg"
+        | "sanitizematched"
+        | "sanitizematchedbytes"
+        | "sanitizerequestheader"
+        | "sanitizeresponseheader" => {}
         other => return Err(format!("unknown action {other:?}")),
     }
     Ok(())

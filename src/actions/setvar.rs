@@ -30,9 +30,9 @@ pub struct SetVar {
 /// Splits `tx.key` into the collection and the key.
 pub fn split_target(target: &str) -> Result<(Var, &str), String> {
     let target = target.trim();
-    let (c, key) = target
-        .split_once('.')
-        .ok_or(format!("setvar target {target:?} has no collection (expected tx.name)"))?;
+    let (c, key) = target.split_once('.').ok_or(format!(
+        "setvar target {target:?} has no collection (expected tx.name)"
+    ))?;
     let var = Var::from_name(c)
         .filter(|v| matches!(v, Var::Tx | Var::Env) || v.is_persistent())
         .ok_or(format!("setvar: collection {c:?} cannot be written"))?;

@@ -36,7 +36,9 @@ pub fn escape(s: &str, max: usize) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -52,13 +54,19 @@ fn capitalised(op: &str) -> String {
 }
 
 /// Formats the error-log line of one matched rule.
-pub fn error_log_line(m: &MatchedRule, rule: &Rule, it: Option<&Interruption>, cx: &LogContext) -> String {
+pub fn error_log_line(
+    m: &MatchedRule,
+    rule: &Rule,
+    it: Option<&Interruption>,
+    cx: &LogContext,
+) -> String {
     let mut l = String::with_capacity(512);
     l.push_str(&format!("[client {}] ModSecurity: ", cx.client_ip));
     match it {
-        Some(i) if m.disruptive && i.rule_id == m.id => {
-            l.push_str(&format!("Access denied with code {} (phase {}). ", i.status, m.phase))
-        }
+        Some(i) if m.disruptive && i.rule_id == m.id => l.push_str(&format!(
+            "Access denied with code {} (phase {}). ",
+            i.status, m.phase
+        )),
         _ => l.push_str("Warning. "),
     }
     match (&rule.operator, m.matched.last()) {

@@ -4,7 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{BodyLimitAction, EngineConfig, Entry, Meta, Rule, RuleEngineMode, RuleOperator, RuleSet};
+use super::{
+    BodyLimitAction, EngineConfig, Entry, Meta, Rule, RuleEngineMode, RuleOperator, RuleSet,
+};
 use crate::actions::{self, Disruptive, Draft};
 use crate::error::Error;
 use crate::operators::{self, OperatorInit};
@@ -33,28 +35,35 @@ fn parse_bool(d: &Directive, v: &str) -> Result<bool, Error> {
 }
 
 fn parse_num(d: &Directive, v: &str) -> Result<usize, Error> {
-    v.trim()
-        .parse::<usize>()
-        .map_err(|_| Error::at(&d.location, format!("{}: expected a number", d.name)).with_snippet(v))
+    v.trim().parse::<usize>().map_err(|_| {
+        Error::at(&d.location, format!("{}: expected a number", d.name)).with_snippet(v)
+    })
 }
 
-fn arg<'a>(d: &'a Directive, i: usize) -> Result<&'a str, Error> {
-    d.args
-        .get(i)
-        .map(|s| s.as_str())
-        .ok_or_else(|| Error::at(&d.location, format!("{}: missing argument {}", d.name, i + 1)))
+fn arg(d: &Directive, i: usize) -> Result<&str, Error> {
+    d.args.get(i).map(|s| s.as_str()).ok_or_else(|| {
+        Error::at(
+            &d.location,
+            format!("{}: missing argument {}", d.name, i + 1),
+        )
+    })
 }
 
 /// Applies a variable list to targets: plain entries add targets, `!` entries
 /// exclude keys from every target of the same variable.
-pub(crate) fn apply_variables(targets: &mut Vec<Target>, specs: &[VariableSpec]) -> Result<(), String> {
+pub(crate) fn apply_variables(
+    targets: &mut Vec<Target>,
+    specs: &[VariableSpec],
+) -> Result<(), String> {
     let mut exclusions = Vec::new();
     for s in specs {
         let var = Var::from_name(&s.name).ok_or(format!("unknown variable {}", s.name))?;
         if matches!(var, Var::Xml | Var::ResponseXml) {
             if let Some(crate::seclang::ast::Selector::Key(k)) = &s.selector {
                 if k != "/*" && k != "//@*" {
-                    return Err(format!("XPath {k:?} is not supported (only XML:/* and XML://@*)"));
+                    return Err(format!(
+                        "XPath {k:?} is not supported (only XML:/* and XML://@*)"
+                    ));
                 }
             }
         } else if s.selector.is_some() && !var.is_collection() && !s.negated {
@@ -123,7 +132,10 @@ impl Compiler {
         if !self.open_chain.is_empty() && name != "secrule" {
             return Err(Error::at(
                 &d.location,
-                format!("{} found where the chained rule started above was expected", d.name),
+                format!(
+                    "{} found where the chained rule started above was expected",
+                    d.name
+                ),
             ));
         }
         let c = &mut self.config;
@@ -145,9 +157,13 @@ impl Compiler {
                 }
                 let phase = draft.phase.unwrap_or(2);
                 if draft.disruptive.is_none() {
-                    return Err(Error::at(&d.location, "SecDefaultAction must name a disruptive action"));
+                    return Err(Error::at(
+                        &d.location,
+                        "SecDefaultAction must name a disruptive action",
+                    ));
                 }
-                if draft.id.is_some() || draft.chain || draft.skip > 0 || draft.skip_after.is_some() {
+                if draft.id.is_some() || draft.chain || draft.skip > 0 || draft.skip_after.is_some()
+                {
                     return Err(Error::at(
                         &d.location,
                         "SecDefaultAction may not use id, chain, skip or skipAfter",
@@ -158,14 +174,22 @@ impl Compiler {
             "secruleengine" => {
                 let v = arg(d, 0)?;
                 c.rule_engine = RuleEngineMode::parse(v).ok_or_else(|| {
-                    Error::at(&d.location, "SecRuleEngine: expected On, Off or DetectionOnly").with_snippet(v)
+                    Error::at(
+                        &d.location,
+                        "SecRuleEngine: expected On, Off or DetectionOnly",
+                    )
+                    .with_snippet(v)
                 })?;
             }
             "secrequestbodyaccess" => c.request_body_access = parse_bool(d, arg(d, 0)?)?,
             "secresponsebodyaccess" => c.response_body_access = parse_bool(d, arg(d, 0)?)?,
             "secrequestbodylimit" => c.request_body_limit = parse_num(d, arg(d, 0)?)?,
-            "secrequestbodynofileslimit" => c.request_body_no_files_limit = parse_num(d, arg(d, 0)?)?,
-            "secrequestbodyinmemorylimit" => c.request_body_in_memory_limit = parse_num(d, arg(d, 0)?)?,
+            "secrequestbodynofileslimit" => {
+                c.request_body_no_files_limit = parse_num(d, arg(d, 0)?)?
+            }
+            "secrequestbodyinmemorylimit" => {
+                c.request_body_in_memory_limit = parse_num(d, arg(d, 0)?)?
+            }
             "secrequestbodyjsondepthlimit" => c.json_depth_limit = parse_num(d, arg(d, 0)?)?,
             "secargumentslimit" => c.arguments_limit = parse_num(d, arg(d, 0)?)?,
             "secuploadfilelimit" => c.upload_file_limit = parse_num(d, arg(d, 0)?)?,
@@ -173,7 +197,11 @@ impl Compiler {
             "secrequestbodylimitaction" | "secresponsebodylimitaction" => {
                 let v = arg(d, 0)?;
                 let a = BodyLimitAction::parse(v).ok_or_else(|| {
-                    Error::at(&d.location, format!("{}: expected Reject or ProcessPartial", d.name)).with_snippet(v)
+                    Error::at(
+                        &d.location,
+                        format!("{}: expected Reject or ProcessPartial", d.name),
+                    )
+                    .with_snippet(v)
                 })?;
                 if name == "secrequestbodylimitaction" {
                     c.request_body_limit_action = a;
@@ -191,19 +219,28 @@ impl Compiler {
             "secargumentseparator" => {
                 let v = arg(d, 0)?;
                 if v.len() != 1 {
-                    return Err(Error::at(&d.location, "SecArgumentSeparator takes one character").with_snippet(v));
+                    return Err(
+                        Error::at(&d.location, "SecArgumentSeparator takes one character")
+                            .with_snippet(v),
+                    );
                 }
                 c.argument_separator = v.as_bytes()[0];
             }
             "secauditengine" => {
                 let v = arg(d, 0)?;
                 if !["on", "off", "relevantonly"].contains(&v.to_ascii_lowercase().as_str()) {
-                    return Err(Error::at(&d.location, "SecAuditEngine: expected On, Off or RelevantOnly").with_snippet(v));
+                    return Err(Error::at(
+                        &d.location,
+                        "SecAuditEngine: expected On, Off or RelevantOnly",
+                    )
+                    .with_snippet(v));
                 }
                 c.audit_engine = v.to_string();
             }
             "secauditlogparts" => c.audit_log_parts = arg(d, 0)?.to_string(),
-            "secauditlogrelevantstatus" => c.audit_log_relevant_status = Some(arg(d, 0)?.to_string()),
+            "secauditlogrelevantstatus" => {
+                c.audit_log_relevant_status = Some(arg(d, 0)?.to_string())
+            }
             "secwebappid" => c.web_app_id = arg(d, 0)?.to_string(),
             "seccomponentsignature" => c.component_signatures.push(arg(d, 0)?.to_string()),
             "secdebugloglevel" => {
@@ -213,12 +250,15 @@ impl Compiler {
             "secruleremovebyid" => {
                 let mut ranges = Vec::new();
                 for a in &d.args {
-                    ranges.extend(actions::parse_ranges_pub(a).map_err(|e| Error::at(&d.location, e))?);
+                    ranges.extend(
+                        actions::parse_ranges_pub(a).map_err(|e| Error::at(&d.location, e))?,
+                    );
                 }
                 self.remove(|r| ranges.iter().any(|(a, b)| (*a..=*b).contains(&r.id)));
             }
             "secruleremovebytag" => {
-                let re = regex::Regex::new(arg(d, 0)?).map_err(|e| Error::at(&d.location, e.to_string()))?;
+                let re = regex::Regex::new(arg(d, 0)?)
+                    .map_err(|e| Error::at(&d.location, e.to_string()))?;
                 self.remove(|r| r.meta.tags.iter().any(|t| re.is_match(t)));
             }
             "secruleremovebymsg" => {
@@ -234,7 +274,10 @@ impl Compiler {
                     Vec::new()
                 };
                 let tag_re = if name == "secruleupdatetargetbytag" {
-                    Some(regex::Regex::new(&sel).map_err(|e| Error::at(&d.location, e.to_string()))?)
+                    Some(
+                        regex::Regex::new(&sel)
+                            .map_err(|e| Error::at(&d.location, e.to_string()))?,
+                    )
                 } else {
                     None
                 };
@@ -243,13 +286,20 @@ impl Compiler {
                     for e in p.iter_mut() {
                         if let Entry::Rule(r) = e {
                             let hit = match name.as_str() {
-                                "secruleupdatetargetbyid" => ranges.iter().any(|(a, b)| (*a..=*b).contains(&r.id)),
-                                "secruleupdatetargetbytag" => r.meta.tags.iter().any(|t| tag_re.as_ref().is_some_and(|re| re.is_match(t))),
+                                "secruleupdatetargetbyid" => {
+                                    ranges.iter().any(|(a, b)| (*a..=*b).contains(&r.id))
+                                }
+                                "secruleupdatetargetbytag" => r
+                                    .meta
+                                    .tags
+                                    .iter()
+                                    .any(|t| tag_re.as_ref().is_some_and(|re| re.is_match(t))),
                                 _ => r.meta.msg.as_ref().is_some_and(|m| m.raw() == sel),
                             };
                             if hit {
                                 found = true;
-                                apply_variables(&mut r.targets, &specs).map_err(|e| Error::at(&d.location, e))?;
+                                apply_variables(&mut r.targets, &specs)
+                                    .map_err(|e| Error::at(&d.location, e))?;
                             }
                         }
                     }
@@ -277,33 +327,82 @@ impl Compiler {
                     }
                 }
                 if !found {
-                    return Err(Error::at(&d.location, format!("SecRuleUpdateActionById: no rule with id {id}")));
+                    return Err(Error::at(
+                        &d.location,
+                        format!("SecRuleUpdateActionById: no rule with id {id}"),
+                    ));
                 }
             }
             // Accepted with no effect: they configure files, caches or other
             // servers' features that this engine does not have (no disk I/O,
             // no persistent storage yet, no Apache/nginx internals).
-            "secdatadir" | "sectmpdir" | "secuploaddir" | "secuploadkeepfiles" | "secuploadfilemode"
-            | "sectmpsaveuploadedfiles" | "secdebuglog" | "secauditlog" | "secauditlog2" | "secauditlogdir"
-            | "secauditlogstoragedir" | "secauditlogdirmode" | "secauditlogfilemode" | "secauditlogformat"
-            | "secauditlogtype" | "seccookieformat" | "secunicodemapfile" | "secunicodecodepage"
-            | "secpcrematchlimit" | "secpcrematchlimitrecursion" | "secserversignature" | "secsensorid"
-            | "secstatusengine" | "secconnengine" | "seccontentinjection" | "secstreaminbodyinspection"
-            | "secstreamoutbodyinspection" | "secdisablebackendcompression" | "secinterceptonerror"
-            | "secgeolookupdb" | "secgsblookupdb" | "sechttpblkey" | "secguardianlog" | "sechashengine"
-            | "sechashkey" | "sechashparam" | "sechashmethodrx" | "sechashmethodpm" | "secxmlexternalentity"
-            | "secconnreadstatelimit" | "secconnwritestatelimit" | "secremoterulesfailaction"
-            | "secignorerulecompilationerrors" | "seccachetransformations" | "secchrootdir" | "secreadstatelimit"
-            | "secwritestatelimit" | "secrequestbodyjsondepthlimitaction" => {}
+            "secdatadir"
+            | "sectmpdir"
+            | "secuploaddir"
+            | "secuploadkeepfiles"
+            | "secuploadfilemode"
+            | "sectmpsaveuploadedfiles"
+            | "secdebuglog"
+            | "secauditlog"
+            | "secauditlog2"
+            | "secauditlogdir"
+            | "secauditlogstoragedir"
+            | "secauditlogdirmode"
+            | "secauditlogfilemode"
+            | "secauditlogformat"
+            | "secauditlogtype"
+            | "seccookieformat"
+            | "secunicodemapfile"
+            | "secunicodecodepage"
+            | "secpcrematchlimit"
+            | "secpcrematchlimitrecursion"
+            | "secserversignature"
+            | "secsensorid"
+            | "secstatusengine"
+            | "secconnengine"
+            | "seccontentinjection"
+            | "secstreaminbodyinspection"
+            | "secstreamoutbodyinspection"
+            | "secdisablebackendcompression"
+            | "secinterceptonerror"
+            | "secgeolookupdb"
+            | "secgsblookupdb"
+            | "sechttpblkey"
+            | "secguardianlog"
+            | "sechashengine"
+            | "sechashkey"
+            | "sechashparam"
+            | "sechashmethodrx"
+            | "sechashmethodpm"
+            | "secxmlexternalentity"
+            | "secconnreadstatelimit"
+            | "secconnwritestatelimit"
+            | "secremoterulesfailaction"
+            | "secignorerulecompilationerrors"
+            | "seccachetransformations"
+            | "secchrootdir"
+            | "secreadstatelimit"
+            | "secwritestatelimit"
+            | "secrequestbodyjsondepthlimitaction" => {}
             "secdataset" => {
                 let n = arg(d, 0)?.to_string();
-                let items = d.args[1..].join("\n").lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+                let items = d.args[1..]
+                    .join("\n")
+                    .lines()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .collect();
                 self.datasets.insert(n, items);
             }
             "secremoterules" => {
                 return Err(Error::at(&d.location, "SecRemoteRules is not supported: the engine never fetches rules over the network"));
             }
-            _ => return Err(Error::at(&d.location, format!("unknown directive {}", d.name))),
+            _ => {
+                return Err(Error::at(
+                    &d.location,
+                    format!("unknown directive {}", d.name),
+                ))
+            }
         }
         Ok(())
     }
@@ -321,7 +420,11 @@ impl Compiler {
         } else {
             let v = arg(d, 0)?;
             let o = arg(d, 1)?;
-            (Some(v), Some(o), d.args.get(2).map(|s| s.as_str()).unwrap_or(""))
+            (
+                Some(v),
+                Some(o),
+                d.args.get(2).map(|s| s.as_str()).unwrap_or(""),
+            )
         };
         if d.args.len() > if is_action { 1 } else { 3 } {
             return Err(Error::at(loc, format!("{}: too many arguments", d.name)));
@@ -367,7 +470,8 @@ impl Compiler {
                     rule_dir: dir,
                     datasets: &self.datasets,
                 };
-                let built = operators::build(&init).map_err(|e| Error::at(loc, e).with_snippet(o))?;
+                let built =
+                    operators::build(&init).map_err(|e| Error::at(loc, e).with_snippet(o))?;
                 Some(RuleOperator {
                     name: spec.name,
                     arg: spec.arg,
@@ -381,11 +485,16 @@ impl Compiler {
                 return Err(Error::at(loc, "a chained rule may not have an id"));
             }
             if draft.disruptive.is_some() && !matches!(draft.disruptive, Some(Disruptive::Pass)) {
-                return Err(Error::at(loc, "a chained rule may not have a disruptive action"));
+                return Err(Error::at(
+                    loc,
+                    "a chained rule may not have a disruptive action",
+                ));
             }
             0
         } else {
-            let id = draft.id.ok_or_else(|| Error::at(loc, "rule has no id").with_snippet(acts))?;
+            let id = draft
+                .id
+                .ok_or_else(|| Error::at(loc, "rule has no id").with_snippet(acts))?;
             if !self.ids.insert(id) {
                 return Err(Error::at(loc, format!("duplicate rule id {id}")));
             }
@@ -427,10 +536,11 @@ impl Compiler {
             skip_after: draft.skip_after.map(|m| (m, usize::MAX)),
             chain: None,
         };
-        if is_link {
-            if rule.skip > 0 || rule.skip_after.is_some() {
-                return Err(Error::at(loc, "skip and skipAfter belong on the first rule of a chain"));
-            }
+        if is_link && (rule.skip > 0 || rule.skip_after.is_some()) {
+            return Err(Error::at(
+                loc,
+                "skip and skipAfter belong on the first rule of a chain",
+            ));
         }
         let chains_on = draft.chain;
         self.open_chain.push(rule);
@@ -448,7 +558,7 @@ impl Compiler {
         }
         if let Some(head) = tail {
             let idx = head.phase as usize - 1;
-            self.phases[idx].push(Entry::Rule(*head));
+            self.phases[idx].push(Entry::Rule(head));
         }
         self.open_chain_loc = None;
         Ok(())
@@ -456,7 +566,10 @@ impl Compiler {
 
     fn finish(mut self) -> Result<RuleSet, Error> {
         if let Some(loc) = &self.open_chain_loc {
-            return Err(Error::at(loc, "rule starts a chain (chain action) but no rule follows"));
+            return Err(Error::at(
+                loc,
+                "rule starts a chain (chain action) but no rule follows",
+            ));
         }
         for p in self.phases.iter_mut() {
             let markers: Vec<(usize, String)> = p
@@ -471,7 +584,9 @@ impl Compiler {
             for (i, e) in p.iter_mut().enumerate() {
                 if let Entry::Rule(r) = e {
                     if let Some((name, target)) = &mut r.skip_after {
-                        if !self.markers.contains(name.as_str()) && !name.parse::<u64>().is_ok_and(|n| self.ids.contains(&n)) {
+                        if !self.markers.contains(name.as_str())
+                            && !name.parse::<u64>().is_ok_and(|n| self.ids.contains(&n))
+                        {
                             return Err(Error::msg(format!(
                                 "{}:{}: skipAfter target {name:?} does not exist",
                                 r.file, r.line
@@ -500,9 +615,25 @@ fn update_actions(r: &mut Rule, specs: &[ActionSpec]) -> Result<(), String> {
         actions::apply(s, &mut d)?;
     }
     let Draft {
-        meta, disruptive, status, log, auditlog, actions, transforms, ..
+        meta,
+        disruptive,
+        status,
+        log,
+        auditlog,
+        actions,
+        transforms,
+        ..
     } = d;
-    let Meta { msg, logdata, severity, tags, ver, rev, maturity, accuracy } = meta;
+    let Meta {
+        msg,
+        logdata,
+        severity,
+        tags,
+        ver,
+        rev,
+        maturity,
+        accuracy,
+    } = meta;
     if msg.is_some() {
         r.meta.msg = msg;
     }

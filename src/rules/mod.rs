@@ -95,7 +95,10 @@ pub struct Rule {
 impl Rule {
     /// The operator name for logs (`rx`), or empty for `SecAction`.
     pub fn operator_name(&self) -> &str {
-        self.operator.as_ref().map(|o| o.name.as_str()).unwrap_or("")
+        self.operator
+            .as_ref()
+            .map(|o| o.name.as_str())
+            .unwrap_or("")
     }
 }
 
@@ -103,7 +106,7 @@ impl Rule {
 #[derive(Debug)]
 pub enum Entry {
     /// A rule (and its chain).
-    Rule(Rule),
+    Rule(Box<Rule>),
     /// A `SecMarker`.
     Marker(String),
 }

@@ -23,7 +23,12 @@ pub fn load_str(text: &str, origin: &str, base_dir: &Path) -> Result<Vec<Directi
     Ok(out)
 }
 
-fn file(path: &Path, from: Option<&Location>, depth: usize, out: &mut Vec<Directive>) -> Result<(), Error> {
+fn file(
+    path: &Path,
+    from: Option<&Location>,
+    depth: usize,
+    out: &mut Vec<Directive>,
+) -> Result<(), Error> {
     let text = std::fs::read(path).map_err(|e| {
         let msg = format!("cannot read {}: {e}", path.display());
         match from {
@@ -36,7 +41,12 @@ fn file(path: &Path, from: Option<&Location>, depth: usize, out: &mut Vec<Direct
     expand(parse_str(&text, &path.to_string_lossy())?, dir, depth, out)
 }
 
-fn expand(directives: Vec<Directive>, dir: &Path, depth: usize, out: &mut Vec<Directive>) -> Result<(), Error> {
+fn expand(
+    directives: Vec<Directive>,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<Directive>,
+) -> Result<(), Error> {
     for d in directives {
         if !d.name.eq_ignore_ascii_case("include") {
             out.push(d);
@@ -52,16 +62,28 @@ fn expand(directives: Vec<Directive>, dir: &Path, depth: usize, out: &mut Vec<Di
             return Err(Error::at(&d.location, "Include takes exactly one path"));
         };
         let p = Path::new(target);
-        let full: PathBuf = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        let full: PathBuf = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        };
         let s = full.to_string_lossy().into_owned();
         if s.contains(['*', '?', '[']) {
             let mut files: Vec<PathBuf> = glob::glob(&s)
-                .map_err(|e| Error::at(&d.location, format!("invalid Include pattern {target:?}: {e}")))?
+                .map_err(|e| {
+                    Error::at(
+                        &d.location,
+                        format!("invalid Include pattern {target:?}: {e}"),
+                    )
+                })?
                 .filter_map(Result::ok)
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(Error::at(&d.location, format!("Include {target:?}: no file matches")));
+                return Err(Error::at(
+                    &d.location,
+                    format!("Include {target:?}: no file matches"),
+                ));
             }
             for f in files {
                 file(&f, Some(&d.location), depth + 1, out)?;
@@ -108,7 +130,9 @@ mod tests {
         std::fs::write(d.join("c2.conf"), "Include c1.conf\n").unwrap();
         let e = load_file(&d.join("c1.conf")).unwrap_err().to_string();
         assert!(e.contains("cycle"), "{e}");
-        let e = load_str("Include *.nomatch", "<inline>", &d).unwrap_err().to_string();
+        let e = load_str("Include *.nomatch", "<inline>", &d)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no file matches"), "{e}");
     }
 }

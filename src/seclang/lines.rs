@@ -33,7 +33,11 @@ fn logical_lines(text: &str) -> Vec<Logical> {
         let n = i + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let continued = line.ends_with('\\');
-        let body = if continued { &line[..line.len() - 1] } else { line };
+        let body = if continued {
+            &line[..line.len() - 1]
+        } else {
+            line
+        };
         match cur.as_mut() {
             Some(l) => {
                 l.pieces.push((l.text.len(), n));

@@ -18,7 +18,8 @@ fn unescape(s: &str, quote: char) -> String {
 
 /// Parses `ARGS|!ARGS:foo|&TX:bar|REQUEST_HEADERS:/^x-/|XML:/*`.
 pub fn parse_variables(s: &str) -> Result<Vec<VariableSpec>, String> {
-    let pairs = SecLangParser::parse(Rule::variables, s).map_err(|e| err("variable list", s, &e))?;
+    let pairs =
+        SecLangParser::parse(Rule::variables, s).map_err(|e| err("variable list", s, &e))?;
     let mut out = Vec::new();
     for p in pairs.flatten().filter(|p| p.as_rule() == Rule::variable) {
         out.push(variable(p));
@@ -41,14 +42,20 @@ fn variable(p: Pair<'_, Rule>) -> VariableSpec {
             },
             Rule::var_name => v.name = part.as_str().to_ascii_uppercase(),
             Rule::regex_sel => {
-                v.selector = Some(Selector::Regex(part.into_inner().as_str().replace("\\/", "/")))
+                v.selector = Some(Selector::Regex(
+                    part.into_inner().as_str().replace("\\/", "/"),
+                ))
             }
             Rule::quoted_sel => {
                 let inner = unescape(part.into_inner().as_str(), '\'');
-                v.selector = Some(match inner.strip_prefix('/').and_then(|r| r.strip_suffix('/')) {
-                    Some(re) if !re.is_empty() && inner.len() > 2 => Selector::Regex(re.replace("\\/", "/")),
-                    _ => Selector::Key(inner),
-                });
+                v.selector = Some(
+                    match inner.strip_prefix('/').and_then(|r| r.strip_suffix('/')) {
+                        Some(re) if !re.is_empty() && inner.len() > 2 => {
+                            Selector::Regex(re.replace("\\/", "/"))
+                        }
+                        _ => Selector::Key(inner),
+                    },
+                );
             }
             Rule::key_sel => v.selector = Some(Selector::Key(part.as_str().to_string())),
             _ => {}
@@ -104,7 +111,8 @@ mod tests {
 
     #[test]
     fn variable_lists() {
-        let v = parse_variables("ARGS|!ARGS:foo|&TX:bar|REQUEST_HEADERS:/^x-.*$/|XML:/*|XML://@*").unwrap();
+        let v = parse_variables("ARGS|!ARGS:foo|&TX:bar|REQUEST_HEADERS:/^x-.*$/|XML:/*|XML://@*")
+            .unwrap();
         assert_eq!(v.len(), 6);
         assert!(v[1].negated && v[1].selector == Some(Selector::Key("foo".into())));
         assert!(v[2].count && v[2].name == "TX");
@@ -128,11 +136,20 @@ mod tests {
     #[test]
     fn operators() {
         let o = parse_operator("@rx ^a b$").unwrap();
-        assert_eq!((o.negated, o.name.as_str(), o.arg.as_str()), (false, "rx", "^a b$"));
+        assert_eq!(
+            (o.negated, o.name.as_str(), o.arg.as_str()),
+            (false, "rx", "^a b$")
+        );
         let o = parse_operator("!@eq 0").unwrap();
-        assert_eq!((o.negated, o.name.as_str(), o.arg.as_str()), (true, "eq", "0"));
+        assert_eq!(
+            (o.negated, o.name.as_str(), o.arg.as_str()),
+            (true, "eq", "0")
+        );
         let o = parse_operator("@unconditionalMatch").unwrap();
-        assert_eq!((o.name.as_str(), o.arg.as_str()), ("unconditionalMatch", ""));
+        assert_eq!(
+            (o.name.as_str(), o.arg.as_str()),
+            ("unconditionalMatch", "")
+        );
         let o = parse_operator("^bare pattern$").unwrap();
         assert_eq!((o.name.as_str(), o.arg.as_str()), ("rx", "^bare pattern$"));
         let o = parse_operator("!bare").unwrap();
@@ -148,11 +165,20 @@ mod tests {
         )
         .unwrap();
         let names: Vec<_> = a.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["id", "phase", "msg", "setvar", "t", "logdata", "ctl", "msg", "nolog"]);
+        assert_eq!(
+            names,
+            ["id", "phase", "msg", "setvar", "t", "logdata", "ctl", "msg", "nolog"]
+        );
         assert_eq!(a[2].value.as_deref(), Some("a, b: c"));
         assert_eq!(a[3].value.as_deref(), Some("tx.x=%{tx.y}"));
-        assert_eq!(a[5].value.as_deref(), Some("Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}"));
-        assert_eq!(a[6].value.as_deref(), Some("ruleRemoveTargetById=942100;ARGS:foo"));
+        assert_eq!(
+            a[5].value.as_deref(),
+            Some("Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}")
+        );
+        assert_eq!(
+            a[6].value.as_deref(),
+            Some("ruleRemoveTargetById=942100;ARGS:foo")
+        );
         assert_eq!(a[7].value.as_deref(), Some("it's"));
         assert_eq!(a[8].value, None);
         assert_eq!(parse_actions("ID:5").unwrap()[0].name, "id");
@@ -160,7 +186,13 @@ mod tests {
 
     #[test]
     fn bad_action_lists() {
-        for bad in ["id:1,,phase:2", ",id:1", "msg:'unterminated", "msg:'a'b", ""] {
+        for bad in [
+            "id:1,,phase:2",
+            ",id:1",
+            "msg:'unterminated",
+            "msg:'a'b",
+            "",
+        ] {
             assert!(parse_actions(bad).is_err(), "{bad:?} accepted");
         }
     }

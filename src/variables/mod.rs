@@ -82,8 +82,14 @@ impl Var {
     /// The flag variables a multipart or urlencoded body sets.
     pub fn is_flag(self) -> bool {
         self.name().starts_with("MULTIPART_")
-            && !matches!(self, Var::MultipartPartHeaders | Var::MultipartFilename | Var::MultipartName)
-            || matches!(self, Var::UrlencodedError | Var::InboundDataError | Var::OutboundDataError)
+            && !matches!(
+                self,
+                Var::MultipartPartHeaders | Var::MultipartFilename | Var::MultipartName
+            )
+            || matches!(
+                self,
+                Var::UrlencodedError | Var::InboundDataError | Var::OutboundDataError
+            )
     }
 
     /// Whether the variable has keys (`ARGS:foo`); plain variables have one value.
@@ -129,7 +135,10 @@ impl Var {
 
     /// Persistent collections (kept per transaction in memory for now).
     pub fn is_persistent(self) -> bool {
-        matches!(self, Var::Ip | Var::Global | Var::Session | Var::User | Var::Resource)
+        matches!(
+            self,
+            Var::Ip | Var::Global | Var::Session | Var::User | Var::Resource
+        )
     }
 }
 

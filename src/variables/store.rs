@@ -17,7 +17,9 @@ impl Collection {
     /// Value of `key`.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
         if key.iter().any(|b| b.is_ascii_uppercase()) {
-            self.map.get(&key.to_ascii_lowercase()).map(|v| v.as_slice())
+            self.map
+                .get(&key.to_ascii_lowercase())
+                .map(|v| v.as_slice())
         } else {
             self.map.get(key).map(|v| v.as_slice())
         }
@@ -107,7 +109,10 @@ fn num(n: impl ToString) -> Cow<'static, [u8]> {
 
 impl TxVars {
     fn persistent(&self, var: Var) -> Option<&Collection> {
-        self.persistent.iter().find(|(v, _)| *v == var).map(|(_, c)| c)
+        self.persistent
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, c)| c)
     }
 
     /// The persistent collection `var`, created on first use.
@@ -267,9 +272,10 @@ impl TxVars {
                     });
                 }
             }
-            FilesCombinedSize => {
-                single(num(self.files.iter().map(|f| f.content.len()).sum::<usize>()), out)
-            }
+            FilesCombinedSize => single(
+                num(self.files.iter().map(|f| f.content.len()).sum::<usize>()),
+                out,
+            ),
             MultipartPartHeaders => pairs(&self.part_headers, false, out),
             MultipartName | MultipartFilename => {
                 let list = if t.var == MultipartName {
@@ -290,7 +296,11 @@ impl TxVars {
             Xml | ResponseXml => {
                 // Only the two XPath forms CRS uses are supported (checked at load time).
                 let attrs = matches!(&t.sel, KeySel::Key(k) if k.as_slice() == b"//@*");
-                let list = if attrs { &self.xml_attrs } else { &self.xml_text };
+                let list = if attrs {
+                    &self.xml_attrs
+                } else {
+                    &self.xml_text
+                };
                 for v in list {
                     out.push(Item {
                         var: t.var,
@@ -341,7 +351,11 @@ impl TxVars {
                         out.push(Item {
                             var: t.var,
                             key: Cow::Borrowed(n.as_bytes()),
-                            value: Cow::Borrowed(if t.var == MatchedVars { v } else { n.as_bytes() }),
+                            value: Cow::Borrowed(if t.var == MatchedVars {
+                                v
+                            } else {
+                                n.as_bytes()
+                            }),
                         });
                     }
                 }
