@@ -39,5 +39,14 @@ pub mod variables;
 mod waf;
 
 pub use error::Error;
+pub use rules::{EngineConfig, RuleEngineMode};
 pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
 pub use waf::{Waf, WafBuilder};
+
+/// The recommended base configuration (`coraza.conf-recommended`): load it
+/// before `crs-setup.conf` and the CRS rules.
+pub const RECOMMENDED_CONF: &str = include_str!("assets/coraza.conf-recommended");
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,9 +1,18 @@
 //! The phase loop: a [`Transaction`] carries one HTTP exchange through the
 //! five phases and records what the rules decided.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::rules::RuleSet;
+use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
+use crate::operators::OpContext;
+use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
+use crate::variables::{Collection, KeySel, TxVars, Var};
+
+mod setvar {
+    pub use crate::actions::setvar_to_int as to_int;
+}
 
 /// What a disruptive rule asked the server to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,15 +95,915 @@ pub struct MatchedRule {
     pub error_log: String,
 }
 
+/// Rules removed or narrowed by `ctl` for this transaction only.
+#[derive(Default)]
+struct Removals {
+    ids: Vec<(u64, u64)>,
+    tags: Vec<regex::Regex>,
+    msgs: Vec<String>,
+    targets: Vec<(RuleSelector, Var, KeySel)>,
+}
+
+enum RuleSelector {
+    Ids(Vec<(u64, u64)>),
+    Tag(regex::Regex),
+    Msg(String),
+}
+
+impl RuleSelector {
+    fn selects(&self, r: &Rule) -> bool {
+        match self {
+            RuleSelector::Ids(ids) => in_ranges(ids, r.id),
+            RuleSelector::Tag(t) => r.meta.tags.iter().any(|x| t.is_match(x)),
+            RuleSelector::Msg(m) => r.meta.msg.as_ref().is_some_and(|x| x.raw() == m),
+        }
+    }
+}
+
+fn in_ranges(ranges: &[(u64, u64)], id: u64) -> bool {
+    ranges.iter().any(|(a, b)| (*a..=*b).contains(&id))
+}
+
+/// Transformation-cache key: the pipeline and the input value.
+type CacheKey = (Arc<str>, Vec<u8>);
+
+/// A value that matched, waiting for its actions to run.
+struct Found {
+    name: String,
+    value: Vec<u8>,
+    captures: Option<Vec<Vec<u8>>>,
+}
+
 /// One HTTP exchange being inspected. Created by [`crate::Waf::new_transaction`].
 pub struct Transaction {
-    pub(crate) rules: Arc<RuleSet>,
-    pub(crate) id: String,
+    rules: Arc<RuleSet>,
+    id: String,
+    vars: TxVars,
+    engine: RuleEngineMode,
+    request_body_access: bool,
+    response_body_access: bool,
+    request_body_limit: usize,
+    response_body_limit: usize,
+    force_request_body_variable: bool,
+    body_processor: Option<String>,
+    interruption: Option<Interruption>,
+    matched: Vec<MatchedRule>,
+    removals: Removals,
+    allow: Option<AllowScope>,
+    request_body_truncated: bool,
+    response_body_truncated: bool,
+    /// Highest phase run so far (0 = none).
+    last_phase: u8,
+    logging_done: bool,
+    audit_engine: String,
+    audit_log_parts: String,
+    /// t:-pipeline results within this transaction, keyed by value and pipeline.
+    tcache: HashMap<CacheKey, Vec<u8>>,
 }
 
 impl Transaction {
+    pub(crate) fn new(rules: Arc<RuleSet>, id: String) -> Transaction {
+        let c = &rules.config;
+        let vars = TxVars {
+            unique_id: id.clone(),
+            started: Some(std::time::Instant::now()),
+            ..TxVars::default()
+        };
+        Transaction {
+            engine: c.rule_engine,
+            request_body_access: c.request_body_access,
+            response_body_access: c.response_body_access,
+            request_body_limit: c.request_body_limit,
+            response_body_limit: c.response_body_limit,
+            force_request_body_variable: false,
+            body_processor: None,
+            interruption: None,
+            matched: Vec::new(),
+            removals: Removals::default(),
+            allow: None,
+            request_body_truncated: false,
+            response_body_truncated: false,
+            last_phase: 0,
+            logging_done: false,
+            audit_engine: c.audit_engine.clone(),
+            audit_log_parts: c.audit_log_parts.clone(),
+            tcache: HashMap::new(),
+            vars,
+            id,
+            rules,
+        }
+    }
+
     /// The transaction's unique id (UNIQUE_ID).
     pub fn id(&self) -> &str {
         &self.id
     }
+
+    /// The rule engine mode in effect (SecRuleEngine, changed by `ctl:ruleEngine`).
+    pub fn rule_engine(&self) -> RuleEngineMode {
+        self.engine
+    }
+
+    /// Sets REMOTE_ADDR/PORT and SERVER_ADDR/PORT.
+    pub fn process_connection(
+        &mut self,
+        client_ip: &str,
+        client_port: u16,
+        server_ip: &str,
+        server_port: u16,
+    ) {
+        self.vars.remote_addr = client_ip.to_string();
+        self.vars.remote_port = client_port;
+        self.vars.server_addr = server_ip.to_string();
+        self.vars.server_port = server_port;
+    }
+
+    /// Sets SERVER_NAME (otherwise taken from the Host header).
+    pub fn set_server_name(&mut self, name: &str) {
+        self.vars.server_name = name.as_bytes().to_vec();
+    }
+
+    /// Records the request line: `uri` is the request target as sent
+    /// (`/path?query`), `protocol` e.g. `HTTP/1.1`. Query arguments become ARGS_GET.
+    pub fn process_uri(
+        &mut self,
+        uri: impl AsRef<[u8]>,
+        method: impl AsRef<[u8]>,
+        protocol: impl AsRef<[u8]>,
+    ) {
+        let (uri, method, protocol) = (uri.as_ref(), method.as_ref(), protocol.as_ref());
+        let v = &mut self.vars;
+        v.request_method = method.to_vec();
+        v.request_protocol = protocol.to_vec();
+        v.request_uri_raw = uri.to_vec();
+        let mut line = method.to_vec();
+        line.push(b' ');
+        line.extend_from_slice(uri);
+        line.push(b' ');
+        line.extend_from_slice(protocol);
+        v.request_line = line;
+        // The fragment is never part of what the server resolves.
+        let no_frag = match memchr::memchr(b'#', uri) {
+            Some(i) => &uri[..i],
+            None => uri,
+        };
+        // Absolute form (`http://host/path`): keep only the path and query.
+        let origin_form = strip_scheme_authority(no_frag);
+        v.request_uri = origin_form.to_vec();
+        let (path, query) = match memchr::memchr(b'?', origin_form) {
+            Some(i) => (&origin_form[..i], &origin_form[i + 1..]),
+            None => (origin_form, &b""[..]),
+        };
+        v.query_string = query.to_vec();
+        let decoded = percent_decode_path(path);
+        let base_at = decoded.iter().rposition(|b| *b == b'/' || *b == b'\\');
+        v.request_basename = match base_at {
+            Some(i) => decoded[i + 1..].to_vec(),
+            None => decoded.to_vec(),
+        };
+        v.request_filename = decoded;
+        let limit = self.rules.config.arguments_limit;
+        let (args, invalid) = crate::body::urlencoded::parse_urlencoded(
+            query,
+            self.rules.config.argument_separator,
+            limit,
+        );
+        v.args_get = args;
+        if invalid {
+            v.flags.push(("URLENCODED_ERROR", 1));
+        }
+    }
+
+    /// Adds one request header (repeat for repeated headers).
+    pub fn add_request_header(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if name.eq_ignore_ascii_case(b"cookie") {
+            for part in value.split(|b| *b == b';') {
+                let part = trim(part);
+                if part.is_empty() {
+                    continue;
+                }
+                let (k, val) = match memchr::memchr(b'=', part) {
+                    Some(i) => (trim(&part[..i]), &part[i + 1..]),
+                    None => (part, &b""[..]),
+                };
+                self.vars.request_cookies.push((k.to_vec(), val.to_vec()));
+            }
+        } else if name.eq_ignore_ascii_case(b"host") && self.vars.server_name.is_empty() {
+            let host = match value.iter().rposition(|b| *b == b':') {
+                Some(i) if !value.contains(&b']') || value[i..].iter().all(|b| *b != b']') => {
+                    &value[..i]
+                }
+                _ => value,
+            };
+            self.vars.server_name = host.to_vec();
+        }
+        self.vars
+            .request_headers
+            .push((name.to_vec(), value.to_vec()));
+    }
+
+    /// Runs phase 1 (request headers).
+    pub fn process_request_headers(&mut self) -> Option<Interruption> {
+        self.run_phase(1);
+        self.interruption.clone()
+    }
+
+    /// Whether the request body is wanted (SecRequestBodyAccess or `ctl`).
+    pub fn is_request_body_accessible(&self) -> bool {
+        self.request_body_access
+    }
+
+    /// Appends request body bytes. Over SecRequestBodyLimit with `Reject`,
+    /// the transaction is interrupted with 413; with `ProcessPartial` the rest
+    /// is ignored.
+    pub fn write_request_body(&mut self, data: &[u8]) -> Option<Interruption> {
+        if self.interruption.is_some() {
+            return self.interruption.clone();
+        }
+        let room = self
+            .request_body_limit
+            .saturating_sub(self.vars.request_body.len());
+        if data.len() > room {
+            self.vars.request_body.extend_from_slice(&data[..room]);
+            self.request_body_truncated = true;
+            if self.rules.config.request_body_limit_action == BodyLimitAction::Reject {
+                self.vars.flags.push(("INBOUND_DATA_ERROR", 1));
+                if self.engine == RuleEngineMode::On {
+                    self.interruption = Some(Interruption {
+                        rule_id: 0,
+                        action: InterruptionAction::Deny,
+                        status: 413,
+                        data: String::new(),
+                    });
+                }
+            }
+        } else {
+            self.vars.request_body.extend_from_slice(data);
+        }
+        self.interruption.clone()
+    }
+
+    /// Parses the request body with the selected processor and runs phase 2.
+    pub fn process_request_body(&mut self) -> Option<Interruption> {
+        if self.last_phase < 1 {
+            self.run_phase(1);
+        }
+        if self.interruption.is_some() {
+            return self.interruption.clone();
+        }
+        if self.request_body_access {
+            self.parse_request_body();
+        } else {
+            self.vars.request_body.clear();
+        }
+        self.run_phase(2);
+        self.interruption.clone()
+    }
+
+    fn parse_request_body(&mut self) {
+        let ct = self
+            .vars
+            .request_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let processor = self.body_processor.clone().or_else(|| {
+            let lc = String::from_utf8_lossy(&ct).to_ascii_lowercase();
+            if lc.starts_with("application/x-www-form-urlencoded") {
+                Some("URLENCODED".to_string())
+            } else if lc.starts_with("multipart/form-data") {
+                Some("MULTIPART".to_string())
+            } else if self.force_request_body_variable {
+                Some("URLENCODED".to_string())
+            } else {
+                None
+            }
+        });
+        let Some(processor) = processor else { return };
+        if self.vars.request_body.is_empty() {
+            self.vars.reqbody_processor = Some(processor);
+            return;
+        }
+        let c = &self.rules.config;
+        let limits = crate::body::BodyLimits {
+            arguments_limit: c.arguments_limit.saturating_sub(self.vars.args_get.len()),
+            json_depth_limit: c.json_depth_limit,
+            upload_file_limit: c.upload_file_limit,
+        };
+        let body = &self.vars.request_body;
+        let out = match processor.as_str() {
+            "URLENCODED" => crate::body::urlencoded::process(body, c.argument_separator, &limits),
+            "MULTIPART" => {
+                self.vars.multipart_processed = true;
+                crate::body::multipart::process(body, &ct, &limits)
+            }
+            "JSON" => crate::body::json::process(body, &limits),
+            "XML" => crate::body::xml::process(body, &limits),
+            _ => crate::body::BodyOutput::default(),
+        };
+        let v = &mut self.vars;
+        v.reqbody_processor = Some(processor);
+        v.args_post = out.args;
+        v.files = out.files;
+        v.part_headers = out.part_headers;
+        v.multipart_names = out.multipart_names;
+        v.multipart_filenames = out.multipart_filenames;
+        v.flags.extend(out.flags);
+        v.xml_text = out.xml_text;
+        v.xml_attrs = out.xml_attrs;
+        if out.error.is_some() {
+            v.reqbody_error = out.error;
+        }
+    }
+
+    /// Adds one response header.
+    pub fn add_response_header(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.vars
+            .response_headers
+            .push((name.as_ref().to_vec(), value.as_ref().to_vec()));
+    }
+
+    /// Runs phase 3 (response headers).
+    pub fn process_response_headers(
+        &mut self,
+        status: u16,
+        protocol: &str,
+    ) -> Option<Interruption> {
+        self.vars.response_status = Some(status);
+        self.vars.response_protocol = protocol.as_bytes().to_vec();
+        self.run_phase(3);
+        self.interruption.clone()
+    }
+
+    /// Whether the response body should be sent: access is on and the
+    /// response Content-Type is one of SecResponseBodyMimeType.
+    pub fn is_response_body_accessible(&self) -> bool {
+        if !self.response_body_access {
+            return false;
+        }
+        let ct = self
+            .vars
+            .response_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
+            .map(|(_, v)| String::from_utf8_lossy(v).to_ascii_lowercase());
+        let mime = match &ct {
+            Some(ct) => ct.split(';').next().unwrap_or("").trim().to_string(),
+            // No Content-Type: ModSecurity treats it as text/plain... only if listed.
+            None => return false,
+        };
+        self.rules.config.response_body_mime_types.contains(&mime)
+    }
+
+    /// Appends response body bytes (up to SecResponseBodyLimit).
+    pub fn write_response_body(&mut self, data: &[u8]) -> Option<Interruption> {
+        if self.interruption.is_some() || !self.is_response_body_accessible() {
+            return self.interruption.clone();
+        }
+        let room = self
+            .response_body_limit
+            .saturating_sub(self.vars.response_body.len());
+        if data.len() > room {
+            self.vars.response_body.extend_from_slice(&data[..room]);
+            self.response_body_truncated = true;
+            if self.rules.config.response_body_limit_action == BodyLimitAction::Reject {
+                self.vars.flags.push(("OUTBOUND_DATA_ERROR", 1));
+                if self.engine == RuleEngineMode::On {
+                    self.interruption = Some(Interruption {
+                        rule_id: 0,
+                        action: InterruptionAction::Deny,
+                        status: 500,
+                        data: String::new(),
+                    });
+                }
+            }
+        } else {
+            self.vars.response_body.extend_from_slice(data);
+        }
+        self.interruption.clone()
+    }
+
+    /// Runs phase 4 (response body).
+    pub fn process_response_body(&mut self) -> Option<Interruption> {
+        if self.last_phase < 3 {
+            self.run_phase(3);
+        }
+        self.run_phase(4);
+        self.interruption.clone()
+    }
+
+    /// Runs phase 5 (logging). Runs once, even after an interruption.
+    pub fn process_logging(&mut self) {
+        if self.logging_done {
+            return;
+        }
+        self.logging_done = true;
+        self.run_phase(5);
+    }
+
+    /// The interruption decided so far, if any.
+    pub fn interruption(&self) -> Option<&Interruption> {
+        self.interruption.as_ref()
+    }
+
+    /// Rules that matched so far, in order.
+    pub fn matched_rules(&self) -> &[MatchedRule] {
+        &self.matched
+    }
+
+    /// ModSecurity-format error-log lines of the logged matches.
+    pub fn error_log_lines(&self) -> impl Iterator<Item = &str> {
+        self.matched
+            .iter()
+            .filter(|m| m.log)
+            .map(|m| m.error_log.as_str())
+    }
+
+    /// Reads a TX variable (e.g. `blocking_inbound_anomaly_score`).
+    pub fn tx_var(&self, name: &str) -> Option<String> {
+        self.vars
+            .tx
+            .get(name.as_bytes())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// Whether the audit log wants this transaction (SecAuditEngine, relevant status).
+    pub fn audit_relevant(&self) -> bool {
+        match self.audit_engine.to_ascii_lowercase().as_str() {
+            "on" => true,
+            "relevantonly" => {
+                let status = self
+                    .interruption
+                    .as_ref()
+                    .map(|i| i.status)
+                    .or(self.vars.response_status);
+                let by_status = match (&self.rules.config.audit_log_relevant_status, status) {
+                    (Some(re), Some(s)) => {
+                        regex::Regex::new(re).is_ok_and(|r| r.is_match(&s.to_string()))
+                    }
+                    _ => false,
+                };
+                by_status || self.matched.iter().any(|m| m.log)
+            }
+            _ => false,
+        }
+    }
+
+    /// The audit log parts in effect (`SecAuditLogParts`, `ctl:auditLogParts`).
+    pub fn audit_log_parts(&self) -> &str {
+        &self.audit_log_parts
+    }
+
+    // ---- the phase loop ----
+
+    fn run_phase(&mut self, phase: u8) {
+        if phase <= self.last_phase && phase != 5 {
+            return;
+        }
+        self.last_phase = self.last_phase.max(phase);
+        if self.engine == RuleEngineMode::Off {
+            return;
+        }
+        if self.interruption.is_some() && phase != 5 {
+            return;
+        }
+        match self.allow {
+            Some(AllowScope::All) if phase != 5 => return,
+            Some(AllowScope::Request) if phase <= 2 => return,
+            Some(AllowScope::Phase) => self.allow = None,
+            _ => {}
+        }
+        let rules = self.rules.clone();
+        let list = &rules.phases[phase as usize - 1];
+        let mut i = 0;
+        while i < list.len() {
+            let Entry::Rule(rule) = &list[i] else {
+                i += 1;
+                continue;
+            };
+            if self.is_removed(rule) {
+                i += 1;
+                continue;
+            }
+            let matched = self.eval_rule(rule, phase);
+            if self.interruption.is_some() || self.engine == RuleEngineMode::Off {
+                break;
+            }
+            if matched {
+                if let Some(a) = self.allow {
+                    if a == AllowScope::Phase {
+                        self.allow = None;
+                    }
+                    break;
+                }
+                if rule.skip > 0 {
+                    i += rule.skip + 1;
+                    continue;
+                }
+                if let Some((_, target)) = &rule.skip_after {
+                    i = *target;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+
+    fn is_removed(&self, r: &Rule) -> bool {
+        let rm = &self.removals;
+        (!rm.ids.is_empty() && in_ranges(&rm.ids, r.id))
+            || rm
+                .tags
+                .iter()
+                .any(|t| r.meta.tags.iter().any(|x| t.is_match(x)))
+            || rm
+                .msgs
+                .iter()
+                .any(|m| r.meta.msg.as_ref().is_some_and(|x| x.raw() == m))
+    }
+
+    /// Evaluates a rule and its chain; runs actions; true when the whole chain matched.
+    fn eval_rule(&mut self, rule: &Rule, phase: u8) -> bool {
+        self.vars.matched_vars.clear();
+        self.vars.rule = Collection::default();
+        self.vars.rule.set(b"id", rule.id.to_string().into_bytes());
+        self.vars.rule.set(b"phase", phase.to_string().into_bytes());
+        self.vars
+            .rule
+            .set(b"rev", rule.meta.rev.clone().into_bytes());
+        self.vars
+            .rule
+            .set(b"ver", rule.meta.ver.clone().into_bytes());
+        if let Some(s) = rule.meta.severity {
+            self.vars.rule.set(b"severity", s.to_string().into_bytes());
+        }
+        if let Some(m) = &rule.meta.msg {
+            self.vars.rule.set(b"msg", m.raw().as_bytes().to_vec());
+        }
+        let mut all: Vec<MatchedVar> = Vec::new();
+        let mut first_meta: Option<(String, String)> = None;
+        let mut link = Some(rule);
+        while let Some(r) = link {
+            let found = self.eval_link(r, rule);
+            if found.is_empty() {
+                return false;
+            }
+            for (n, f) in found.into_iter().enumerate() {
+                self.apply_match(r, &f);
+                if n == 0 && rule.chain.is_none() && first_meta.is_none() {
+                    first_meta = Some(self.expand_meta(rule));
+                }
+                all.push(MatchedVar {
+                    name: f.name,
+                    value: f.value,
+                });
+            }
+            link = r.chain.as_deref();
+        }
+        let (msg, data) = first_meta.unwrap_or_else(|| self.expand_meta(rule));
+        if let Some(s) = rule.meta.severity {
+            let h = self.vars.highest_severity.get_or_insert(s);
+            *h = (*h).min(s);
+        }
+        let mut disruptive = false;
+        match &rule.disruptive {
+            Disruptive::Deny | Disruptive::Drop | Disruptive::Redirect(_) => {
+                if self.engine == RuleEngineMode::On {
+                    disruptive = true;
+                    let (action, status, data) = match &rule.disruptive {
+                        Disruptive::Deny => (
+                            InterruptionAction::Deny,
+                            rule.status.unwrap_or(403),
+                            String::new(),
+                        ),
+                        Disruptive::Drop => (
+                            InterruptionAction::Drop,
+                            rule.status.unwrap_or(403),
+                            String::new(),
+                        ),
+                        Disruptive::Redirect(url) => (
+                            InterruptionAction::Redirect,
+                            rule.status
+                                .filter(|s| (300..400).contains(s))
+                                .unwrap_or(302),
+                            url.expand(&self.vars).into_owned(),
+                        ),
+                        _ => unreachable!("matched above"),
+                    };
+                    self.interruption = Some(Interruption {
+                        rule_id: rule.id,
+                        action,
+                        status,
+                        data,
+                    });
+                }
+            }
+            Disruptive::Allow(scope) => {
+                if self.engine != RuleEngineMode::Off {
+                    self.allow = Some(*scope);
+                }
+            }
+            Disruptive::Pass | Disruptive::Block => {}
+        }
+        if rule.id != 0 {
+            let mut m = MatchedRule {
+                id: rule.id,
+                phase,
+                file: rule.file.to_string(),
+                line: rule.line,
+                msg,
+                data,
+                severity: rule.meta.severity,
+                tags: rule.meta.tags.clone(),
+                ver: rule.meta.ver.clone(),
+                rev: rule.meta.rev.clone(),
+                maturity: rule.meta.maturity,
+                accuracy: rule.meta.accuracy,
+                log: rule.log,
+                disruptive,
+                matched: all,
+                error_log: String::new(),
+            };
+            m.error_log = crate::logging::error_log_line(
+                &m,
+                rule,
+                self.interruption.as_ref(),
+                &self.log_context(),
+            );
+            self.matched.push(m);
+        }
+        true
+    }
+
+    fn log_context(&self) -> crate::logging::LogContext {
+        crate::logging::LogContext {
+            client_ip: self.vars.remote_addr.clone(),
+            hostname: String::from_utf8_lossy(&self.vars.server_name).into_owned(),
+            uri: String::from_utf8_lossy(&self.vars.request_uri_raw).into_owned(),
+            unique_id: self.id.clone(),
+        }
+    }
+
+    fn expand_meta(&self, rule: &Rule) -> (String, String) {
+        let msg = rule
+            .meta
+            .msg
+            .as_ref()
+            .map(|m| m.expand(&self.vars).into_owned())
+            .unwrap_or_default();
+        let data = rule
+            .meta
+            .logdata
+            .as_ref()
+            .map(|m| m.expand(&self.vars).into_owned())
+            .unwrap_or_default();
+        (msg, data)
+    }
+
+    /// Evaluates one link's targets and operator; nothing is changed yet.
+    fn eval_link(&mut self, r: &Rule, head: &Rule) -> Vec<Found> {
+        let Some(op) = &r.operator else {
+            return vec![Found {
+                name: String::new(),
+                value: Vec::new(),
+                captures: None,
+            }];
+        };
+        let removed: Vec<(Var, &KeySel)> = self
+            .removals
+            .targets
+            .iter()
+            .filter(|(sel, _, _)| sel.selects(head))
+            .map(|(_, v, k)| (*v, k))
+            .collect();
+        let mut found = Vec::new();
+        let mut items = Vec::new();
+        for t in &r.targets {
+            self.vars.collect(t, &mut items);
+        }
+        let mut cache_hits: Vec<(CacheKey, Vec<u8>)> = Vec::new();
+        for item in &items {
+            if removed
+                .iter()
+                .any(|(v, k)| *v == item.var && k.matches(&item.key))
+            {
+                continue;
+            }
+            let eval = |value: &[u8], found: &mut Vec<Found>| {
+                let mut caps = if r.capture { Some(Vec::new()) } else { None };
+                let mut ctx = OpContext {
+                    macros: &self.vars,
+                    captures: caps.as_mut(),
+                };
+                if op.op.evaluate(&mut ctx, value) != op.negated {
+                    found.push(Found {
+                        name: item.full_name(),
+                        value: value.to_vec(),
+                        captures: caps,
+                    });
+                }
+            };
+            if r.transforms.is_empty() {
+                eval(&item.value, &mut found);
+            } else if r.multi_match {
+                let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
+                eval(&cur, &mut found);
+                for t in &r.transforms {
+                    let next = t(&cur).into_owned();
+                    if next != *cur {
+                        eval(&next, &mut found);
+                    }
+                    cur = Cow::Owned(next);
+                }
+            } else if item.var == Var::Tx || item.value.len() < 16 {
+                // Small values: transforming again is cheaper than caching.
+                let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
+                for t in &r.transforms {
+                    if let Cow::Owned(v) = t(&cur) {
+                        cur = Cow::Owned(v);
+                    }
+                }
+                eval(&cur, &mut found);
+            } else {
+                let key = (r.transform_key.clone(), item.value.to_vec());
+                if let Some(v) = self.tcache.get(&key) {
+                    eval(v, &mut found);
+                } else {
+                    let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
+                    for t in &r.transforms {
+                        if let Cow::Owned(v) = t(&cur) {
+                            cur = Cow::Owned(v);
+                        }
+                    }
+                    eval(&cur, &mut found);
+                    cache_hits.push((key, cur.into_owned()));
+                }
+            }
+        }
+        drop(items);
+        for (k, v) in cache_hits {
+            self.tcache.insert(k, v);
+        }
+        found
+    }
+
+    /// Records one match (captures, MATCHED_VAR*) and runs the link's actions.
+    fn apply_match(&mut self, r: &Rule, f: &Found) {
+        if let Some(caps) = &f.captures {
+            for (i, c) in caps.iter().take(10).enumerate() {
+                self.vars.tx.set(i.to_string().as_bytes(), c.clone());
+            }
+        }
+        if r.operator.is_some() {
+            self.vars.matched_var = Some((f.name.clone(), f.value.clone()));
+            self.vars
+                .matched_vars
+                .push((f.name.clone(), f.value.clone()));
+        }
+        for a in &r.actions {
+            self.run_action(a);
+        }
+    }
+
+    fn run_action(&mut self, a: &Action) {
+        match a {
+            Action::SetVar(sv) => {
+                let key = sv.key.expand(&self.vars).into_owned();
+                let new_value = match &sv.op {
+                    SetOp::Delete => None,
+                    SetOp::Set(v) => Some(v.expand_bytes(&self.vars).into_owned()),
+                    SetOp::Add(v) | SetOp::Sub(v) => {
+                        let n = setvar::to_int(&v.expand_bytes(&self.vars));
+                        let cur = self
+                            .vars
+                            .writable_mut(sv.collection)
+                            .and_then(|c| c.get(key.as_bytes()).map(setvar::to_int))
+                            .unwrap_or(0);
+                        let res = if matches!(sv.op, SetOp::Add(_)) {
+                            cur.saturating_add(n)
+                        } else {
+                            cur.saturating_sub(n)
+                        };
+                        Some(res.to_string().into_bytes())
+                    }
+                };
+                if let Some(c) = self.vars.writable_mut(sv.collection) {
+                    match new_value {
+                        Some(v) => c.set(key.as_bytes(), v),
+                        None => c.remove(key.as_bytes()),
+                    }
+                }
+            }
+            Action::ExpireVar(..) => {
+                // Collections live only as long as the transaction, so a
+                // later expiry never becomes observable.
+            }
+            Action::InitCol(var, key) => {
+                let k = key.expand_bytes(&self.vars).into_owned();
+                let c = self.vars.persistent_mut(*var);
+                if c.get(b"key").is_none() {
+                    c.set(b"key", k);
+                }
+            }
+            Action::SetId(var, value) => {
+                let v = value.expand_bytes(&self.vars).into_owned();
+                self.vars.persistent_mut(*var).set(b"key", v);
+            }
+            Action::SetEnv(name, value) => {
+                let n = name.expand(&self.vars).into_owned();
+                let v = value.expand_bytes(&self.vars).into_owned();
+                self.vars.env.set(n.as_bytes(), v);
+            }
+            Action::Ctl(c) => self.run_ctl(c),
+        }
+    }
+
+    fn run_ctl(&mut self, c: &Ctl) {
+        let rm = &mut self.removals;
+        match c {
+            Ctl::RuleEngine(m) => self.engine = *m,
+            Ctl::RuleRemoveById(r) => rm.ids.extend(r.iter().copied()),
+            Ctl::RuleRemoveByTag(t) => rm.tags.push(t.clone()),
+            Ctl::RuleRemoveByMsg(m) => rm.msgs.push(m.clone()),
+            Ctl::RuleRemoveTargetById(ids, v, k) => {
+                rm.targets
+                    .push((RuleSelector::Ids(ids.clone()), *v, k.clone()))
+            }
+            Ctl::RuleRemoveTargetByTag(t, v, k) => {
+                rm.targets
+                    .push((RuleSelector::Tag(t.clone()), *v, k.clone()))
+            }
+            Ctl::RuleRemoveTargetByMsg(m, v, k) => {
+                rm.targets
+                    .push((RuleSelector::Msg(m.clone()), *v, k.clone()))
+            }
+            Ctl::RequestBodyProcessor(p) => self.body_processor = Some(p.clone()),
+            Ctl::ResponseBodyProcessor(_) => {}
+            Ctl::RequestBodyAccess(b) => self.request_body_access = *b,
+            Ctl::RequestBodyLimit(n) => self.request_body_limit = *n,
+            Ctl::ForceRequestBodyVariable(b) => self.force_request_body_variable = *b,
+            Ctl::ResponseBodyAccess(b) => self.response_body_access = *b,
+            Ctl::ResponseBodyLimit(n) => self.response_body_limit = *n,
+            Ctl::AuditEngine(e) => self.audit_engine = e.clone(),
+            Ctl::AuditLogParts(p) => self.audit_log_parts = p.clone(),
+            Ctl::DebugLogLevel(_) => {}
+        }
+    }
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map(|e| e + 1)
+        .unwrap_or(start);
+    &s[start..end.max(start)]
+}
+
+/// `http://host:port/path?q` -> `/path?q`; origin-form targets are returned as is.
+fn strip_scheme_authority(uri: &[u8]) -> &[u8] {
+    if uri.first() == Some(&b'/') {
+        return uri;
+    }
+    let Some(p) = memchr::memmem::find(uri, b"://") else {
+        return uri;
+    };
+    if !uri[..p]
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
+        return uri;
+    }
+    let rest = &uri[p + 3..];
+    match rest.iter().position(|b| matches!(b, b'/' | b'?')) {
+        Some(i) => &rest[i..],
+        None => b"/",
+    }
+}
+
+/// Decodes `%XX` in a path; invalid escapes stay as written. `+` is literal in paths.
+fn percent_decode_path(path: &[u8]) -> Vec<u8> {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let mut out = Vec::with_capacity(path.len());
+    let mut i = 0;
+    while i < path.len() {
+        if path[i] == b'%' && i + 2 < path.len() {
+            if let (Some(h), Some(l)) = (hex(path[i + 1]), hex(path[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(path[i]);
+        i += 1;
+    }
+    out
 }

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::rules::RuleSet;
+use crate::rules::{EngineConfig, RuleSet};
+use crate::seclang;
 use crate::transaction::Transaction;
 use crate::Error;
 
@@ -53,8 +54,38 @@ impl WafBuilder {
 
     /// Parses and compiles everything added, in order.
     pub fn build(self) -> Result<Waf, Error> {
-        let _ = &self.sources;
-        Err(Error::msg("not implemented yet"))
+        let mut directives = Vec::new();
+        for s in &self.sources {
+            match s {
+                Source::Text {
+                    text,
+                    origin,
+                    base_dir,
+                } => directives.extend(seclang::load_str(text, origin, base_dir)?),
+                Source::File(path) => {
+                    let p = path.to_string_lossy();
+                    if p.contains(['*', '?', '[']) {
+                        let mut files: Vec<PathBuf> = glob::glob(&p)
+                            .map_err(|e| Error::msg(format!("invalid pattern {p}: {e}")))?
+                            .filter_map(Result::ok)
+                            .collect();
+                        files.sort();
+                        if files.is_empty() {
+                            return Err(Error::msg(format!("{p}: no file matches")));
+                        }
+                        for f in files {
+                            directives.extend(seclang::load_file(&f)?);
+                        }
+                    } else {
+                        directives.extend(seclang::load_file(path)?);
+                    }
+                }
+            }
+        }
+        let rules = crate::rules::compile(&directives)?;
+        Ok(Waf {
+            rules: Arc::new(rules),
+        })
     }
 }
 
@@ -77,9 +108,33 @@ impl Waf {
 
     /// A new transaction with a generated unique id.
     pub fn new_transaction(&self) -> Transaction {
-        Transaction {
-            rules: self.rules.clone(),
-            id: String::new(),
-        }
+        Transaction::new(self.rules.clone(), unique_id())
     }
+
+    /// A new transaction with the caller's id (e.g. HAProxy's unique-id).
+    pub fn new_transaction_with_id(&self, id: &str) -> Transaction {
+        Transaction::new(self.rules.clone(), id.to_string())
+    }
+
+    /// Number of rules (chain starters and SecActions) per phase 1-5.
+    pub fn rules_per_phase(&self) -> [usize; 5] {
+        self.rules.rules_per_phase()
+    }
+
+    /// The engine settings the configuration chose.
+    pub fn config(&self) -> &EngineConfig {
+        &self.rules.config
+    }
+}
+
+/// A process-unique id: time-based prefix plus a counter, like ModSecurity's UNIQUE_ID.
+fn unique_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    format!("{t:x}{:04x}{n:06x}", std::process::id() & 0xffff)
 }

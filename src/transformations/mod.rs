@@ -1,14 +1,333 @@
 //! Transformations (`t:lowercase`, `t:urlDecodeUni`, ...): one file per
 //! transformation and the registry that maps SecLang names to them.
+//!
+//! Every transformation is a plain function over bytes. ModSecurity works on
+//! bytes, not text, so none of them assumes UTF-8: invalid sequences, NUL
+//! bytes and truncated escapes are all ordinary input and never panic.
+//!
+//! The output is [`Cow::Borrowed`] when the value is unchanged, so a chain of
+//! transformations over a value that needs none of them allocates nothing.
+//! The trims also borrow, returning a shorter sub-slice of the input; every
+//! other borrowed output is the input itself, and an owned output always
+//! differs from the input. [`is_changed`] tells the two apart in O(1), which
+//! is what multiMatch needs. Semantics follow Coraza v3 (which follows ModSecurity); where the
+//! two differ the module docs of the transformation say which one we took.
 
 use std::borrow::Cow;
+
+mod base64_decode;
+mod base64_decode_ext;
+mod base64_encode;
+mod bytes;
+mod cmd_line;
+mod compress_whitespace;
+mod css_decode;
+mod escape_seq_decode;
+mod hex_decode;
+mod hex_encode;
+mod html_entities;
+mod html_entity_decode;
+mod js_decode;
+mod length;
+mod lowercase;
+mod md5;
+mod normalise_path;
+mod normalise_path_win;
+mod parity_even_7bit;
+mod parity_odd_7bit;
+mod parity_zero_7bit;
+mod remove_comments;
+mod remove_comments_char;
+mod remove_nulls;
+mod remove_whitespace;
+mod replace_comments;
+mod replace_nulls;
+mod sha1;
+mod sql_hex_decode;
+mod trim;
+mod trim_left;
+mod trim_right;
+mod unicode_best_fit;
+mod uppercase;
+mod url_decode;
+mod url_decode_uni;
+mod url_encode;
+mod utf8_to_unicode;
 
 /// A transformation: borrowed output when nothing changes.
 pub type Transformation = for<'a> fn(&'a [u8]) -> Cow<'a, [u8]>;
 
+/// SecLang name -> implementation. Both spellings of the path
+/// normalisations are listed, as ModSecurity and Coraza accept both.
+const REGISTRY: &[(&str, Transformation)] = &[
+    ("base64Decode", base64_decode::base64_decode),
+    ("base64DecodeExt", base64_decode_ext::base64_decode_ext),
+    ("base64Encode", base64_encode::base64_encode),
+    ("cmdLine", cmd_line::cmd_line),
+    (
+        "compressWhitespace",
+        compress_whitespace::compress_whitespace,
+    ),
+    ("cssDecode", css_decode::css_decode),
+    ("escapeSeqDecode", escape_seq_decode::escape_seq_decode),
+    ("hexDecode", hex_decode::hex_decode),
+    ("hexEncode", hex_encode::hex_encode),
+    ("htmlEntityDecode", html_entity_decode::html_entity_decode),
+    ("jsDecode", js_decode::js_decode),
+    ("length", length::length),
+    ("lowercase", lowercase::lowercase),
+    ("md5", md5::md5),
+    ("normalisePath", normalise_path::normalise_path),
+    ("normalizePath", normalise_path::normalise_path),
+    ("normalisePathWin", normalise_path_win::normalise_path_win),
+    ("normalizePathWin", normalise_path_win::normalise_path_win),
+    ("parityEven7bit", parity_even_7bit::parity_even_7bit),
+    ("parityOdd7bit", parity_odd_7bit::parity_odd_7bit),
+    ("parityZero7bit", parity_zero_7bit::parity_zero_7bit),
+    ("removeComments", remove_comments::remove_comments),
+    (
+        "removeCommentsChar",
+        remove_comments_char::remove_comments_char,
+    ),
+    ("removeNulls", remove_nulls::remove_nulls),
+    ("removeWhitespace", remove_whitespace::remove_whitespace),
+    ("replaceComments", replace_comments::replace_comments),
+    ("replaceNulls", replace_nulls::replace_nulls),
+    ("sha1", sha1::sha1),
+    ("sqlHexDecode", sql_hex_decode::sql_hex_decode),
+    ("trim", trim::trim),
+    ("trimLeft", trim_left::trim_left),
+    ("trimRight", trim_right::trim_right),
+    ("uppercase", uppercase::uppercase),
+    ("urlDecode", url_decode::url_decode),
+    ("urlDecodeUni", url_decode_uni::url_decode_uni),
+    ("urlEncode", url_encode::url_encode),
+    ("utf8toUnicode", utf8_to_unicode::utf8_to_unicode),
+];
+
 /// Finds a transformation by its SecLang name (case-insensitive).
 /// `none` is not here: the rule compiler handles it by clearing the pipeline.
 pub fn lookup(name: &str) -> Option<Transformation> {
-    let _ = name;
-    None
+    REGISTRY
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, f)| f)
+}
+
+/// Whether `output` (returned by a transformation for `input`) differs from
+/// `input`. O(1): it relies on owned outputs always differing and borrowed
+/// ones being the input or a shorter sub-slice of it.
+// The variant is the information here, so this takes the Cow itself.
+#[allow(clippy::ptr_arg)]
+pub fn is_changed(input: &[u8], output: &Cow<'_, [u8]>) -> bool {
+    match output {
+        Cow::Owned(_) => true,
+        Cow::Borrowed(b) => b.len() != input.len(),
+    }
+}
+
+/// Every registered SecLang transformation name, in its canonical spelling.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|&(n, _)| n)
+}
+
+/// Test support shared by the per-transformation test tables.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Transformation;
+    use std::borrow::Cow;
+
+    /// Checks each `(input, expected)` pair, and that [`super::is_changed`]
+    /// reports exactly whether the output differs from the input.
+    pub(crate) fn check(name: &str, f: Transformation, cases: &[(&[u8], &[u8])]) {
+        for (i, &(input, expected)) in cases.iter().enumerate() {
+            let out = f(input);
+            assert_eq!(
+                &*out,
+                expected,
+                "{name} case {i}: input {:?}: got {:?}, want {:?}",
+                String::from_utf8_lossy(input),
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(expected),
+            );
+            let changed = super::is_changed(input, &out);
+            assert_eq!(
+                changed,
+                input != expected,
+                "{name} case {i}: input {:?}: is_changed={changed} but output {}",
+                String::from_utf8_lossy(input),
+                if input == expected {
+                    "equals input"
+                } else {
+                    "differs"
+                },
+            );
+        }
+    }
+
+    /// Runs `f` over awkward inputs (every byte value, truncated escapes of
+    /// every kind) to prove it never panics and keeps the `is_changed`
+    /// contract.
+    pub(crate) fn never_panics(f: Transformation) {
+        let mut inputs: Vec<Vec<u8>> =
+            vec![vec![], (0..=255u8).collect(), (0..=255u8).rev().collect()];
+        let pieces: &[&[u8]] = &[
+            b"%",
+            b"%u",
+            b"%U",
+            b"%uF",
+            b"%uFF",
+            b"%uFF0",
+            b"%4",
+            b"&",
+            b"&#",
+            b"&#x",
+            b"&#1",
+            b"&amp",
+            b"\\",
+            b"\\u",
+            b"\\x",
+            b"\\x4",
+            b"\\0",
+            b"\\400",
+            b"/*",
+            b"*/",
+            b"<!--",
+            b"--",
+            b"#",
+            b"0x",
+            b"0x4",
+            b"..",
+            b"/",
+            b"\\..\\",
+            b"\xc3",
+            b"\xe2\x82",
+            b"\xff",
+            b"\0",
+            b" ",
+            b"=",
+            b"A",
+        ];
+        for a in pieces {
+            for b in pieces {
+                let mut v = a.to_vec();
+                v.extend_from_slice(b);
+                inputs.push(v);
+            }
+        }
+        for input in &inputs {
+            let out = f(input);
+            assert_eq!(super::is_changed(input, &out), *out != input[..]);
+            if let Cow::Borrowed(b) = out {
+                // Borrowed outputs point into the input.
+                let range = input.as_ptr_range();
+                assert!(b.is_empty() || range.contains(&b.as_ptr()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_resolves_in_any_case() {
+        let expected = [
+            "base64Decode",
+            "base64DecodeExt",
+            "base64Encode",
+            "cmdLine",
+            "compressWhitespace",
+            "cssDecode",
+            "escapeSeqDecode",
+            "hexDecode",
+            "hexEncode",
+            "htmlEntityDecode",
+            "jsDecode",
+            "length",
+            "lowercase",
+            "md5",
+            "normalisePath",
+            "normalizePath",
+            "normalisePathWin",
+            "normalizePathWin",
+            "parityEven7bit",
+            "parityOdd7bit",
+            "parityZero7bit",
+            "removeComments",
+            "removeCommentsChar",
+            "removeNulls",
+            "removeWhitespace",
+            "replaceComments",
+            "replaceNulls",
+            "sha1",
+            "sqlHexDecode",
+            "trim",
+            "trimLeft",
+            "trimRight",
+            "uppercase",
+            "urlDecode",
+            "urlDecodeUni",
+            "urlEncode",
+            "utf8toUnicode",
+        ];
+        for name in expected {
+            assert!(lookup(name).is_some(), "{name}");
+            assert!(lookup(&name.to_ascii_lowercase()).is_some(), "{name}");
+            assert!(lookup(&name.to_ascii_uppercase()).is_some(), "{name}");
+        }
+        assert_eq!(names().count(), expected.len());
+    }
+
+    #[test]
+    fn both_spellings_are_the_same_function() {
+        let same = |a: &str, b: &str| {
+            let (fa, fb) = (lookup(a).unwrap(), lookup(b).unwrap());
+            let input = b"C:\\a\\.\\b\\..\\c//d";
+            assert_eq!(fa(input), fb(input));
+        };
+        same("normalisePath", "normalizePath");
+        same("normalisePathWin", "normalizePathWin");
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_dispatches() {
+        let f = lookup("LoWeRcAsE").unwrap();
+        assert_eq!(&*f(b"ABC"), b"abc");
+        let f = lookup("URLDECODEUNI").unwrap();
+        assert_eq!(&*f(b"%u0041"), b"A");
+        let f = lookup("cmdline").unwrap();
+        assert_eq!(&*f(b"C^md"), b"cmd");
+    }
+
+    #[test]
+    fn unknown_names_and_none_are_absent() {
+        for name in [
+            "none",
+            "",
+            "lower",
+            "urldecodeunix",
+            "sha256",
+            "t:lowercase",
+        ] {
+            assert!(lookup(name).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn no_transformation_panics_on_awkward_input() {
+        for (_, f) in REGISTRY {
+            testing::never_panics(*f);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_ignoring_case() {
+        let mut seen: Vec<String> = names().map(|n| n.to_ascii_lowercase()).collect();
+        let before = seen.len();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), before);
+    }
 }

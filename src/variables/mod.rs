@@ -1,1 +1,215 @@
-//! variables
+//! SecLang variables: the registry of names, compiled targets (selectors,
+//! exclusions, counts) and how each is read from a transaction's data.
+
+mod resolve;
+mod store;
+
+use std::borrow::Cow;
+
+use regex::bytes::Regex;
+
+pub use store::{Collection, TxVars};
+
+macro_rules! vars {
+    ($( $v:ident = $name:literal ),* $(,)?) => {
+        /// Every variable and collection the engine knows.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum Var { $( $v ),* }
+
+        impl Var {
+            /// SecLang name, as ModSecurity reports it.
+            pub fn name(self) -> &'static str {
+                match self { $( Var::$v => $name ),* }
+            }
+
+            /// Looks a name up (case-insensitive).
+            pub fn from_name(name: &str) -> Option<Var> {
+                let upper = name.to_ascii_uppercase();
+                match upper.as_str() {
+                    $( $name => Some(Var::$v), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+vars! {
+    Args = "ARGS", ArgsGet = "ARGS_GET", ArgsPost = "ARGS_POST",
+    ArgsNames = "ARGS_NAMES", ArgsGetNames = "ARGS_GET_NAMES", ArgsPostNames = "ARGS_POST_NAMES",
+    ArgsCombinedSize = "ARGS_COMBINED_SIZE",
+    RequestHeaders = "REQUEST_HEADERS", RequestHeadersNames = "REQUEST_HEADERS_NAMES",
+    RequestCookies = "REQUEST_COOKIES", RequestCookiesNames = "REQUEST_COOKIES_NAMES",
+    RequestUri = "REQUEST_URI", RequestUriRaw = "REQUEST_URI_RAW",
+    RequestFilename = "REQUEST_FILENAME", RequestBasename = "REQUEST_BASENAME",
+    RequestLine = "REQUEST_LINE", RequestMethod = "REQUEST_METHOD", RequestProtocol = "REQUEST_PROTOCOL",
+    QueryString = "QUERY_STRING", RequestBody = "REQUEST_BODY", RequestBodyLength = "REQUEST_BODY_LENGTH",
+    Files = "FILES", FilesNames = "FILES_NAMES", FilesSizes = "FILES_SIZES",
+    FilesCombinedSize = "FILES_COMBINED_SIZE", FilesTmpContent = "FILES_TMP_CONTENT", FilesTmpNames = "FILES_TMPNAMES",
+    MultipartPartHeaders = "MULTIPART_PART_HEADERS", MultipartFilename = "MULTIPART_FILENAME",
+    MultipartName = "MULTIPART_NAME",
+    MultipartStrictError = "MULTIPART_STRICT_ERROR", MultipartUnmatchedBoundary = "MULTIPART_UNMATCHED_BOUNDARY",
+    MultipartBoundaryQuoted = "MULTIPART_BOUNDARY_QUOTED", MultipartBoundaryWhitespace = "MULTIPART_BOUNDARY_WHITESPACE",
+    MultipartDataBefore = "MULTIPART_DATA_BEFORE", MultipartDataAfter = "MULTIPART_DATA_AFTER",
+    MultipartHeaderFolding = "MULTIPART_HEADER_FOLDING", MultipartLfLine = "MULTIPART_LF_LINE",
+    MultipartCrlfLfLines = "MULTIPART_CRLF_LF_LINES", MultipartMissingSemicolon = "MULTIPART_MISSING_SEMICOLON",
+    MultipartInvalidQuoting = "MULTIPART_INVALID_QUOTING", MultipartInvalidPart = "MULTIPART_INVALID_PART",
+    MultipartInvalidHeaderFolding = "MULTIPART_INVALID_HEADER_FOLDING",
+    MultipartFileLimitExceeded = "MULTIPART_FILE_LIMIT_EXCEEDED",
+    UrlencodedError = "URLENCODED_ERROR", InboundDataError = "INBOUND_DATA_ERROR", OutboundDataError = "OUTBOUND_DATA_ERROR",
+    Xml = "XML", ReqbodyError = "REQBODY_ERROR", ReqbodyErrorMsg = "REQBODY_ERROR_MSG",
+    ReqbodyProcessor = "REQBODY_PROCESSOR", ReqbodyProcessorError = "REQBODY_PROCESSOR_ERROR",
+    ReqbodyProcessorErrorMsg = "REQBODY_PROCESSOR_ERROR_MSG",
+    ResponseBody = "RESPONSE_BODY", ResponseHeaders = "RESPONSE_HEADERS", ResponseHeadersNames = "RESPONSE_HEADERS_NAMES",
+    ResponseStatus = "RESPONSE_STATUS", ResponseProtocol = "RESPONSE_PROTOCOL",
+    ResponseContentType = "RESPONSE_CONTENT_TYPE", ResponseContentLength = "RESPONSE_CONTENT_LENGTH",
+    StatusLine = "STATUS_LINE", ResponseArgs = "RESPONSE_ARGS", ResponseXml = "RESPONSE_XML",
+    Tx = "TX", Ip = "IP", Global = "GLOBAL", Session = "SESSION", User = "USER", Resource = "RESOURCE",
+    Env = "ENV", Geo = "GEO", Rule = "RULE",
+    MatchedVar = "MATCHED_VAR", MatchedVars = "MATCHED_VARS",
+    MatchedVarName = "MATCHED_VAR_NAME", MatchedVarsNames = "MATCHED_VARS_NAMES",
+    UniqueId = "UNIQUE_ID", RemoteAddr = "REMOTE_ADDR", RemoteHost = "REMOTE_HOST", RemotePort = "REMOTE_PORT",
+    RemoteUser = "REMOTE_USER", ServerAddr = "SERVER_ADDR", ServerName = "SERVER_NAME", ServerPort = "SERVER_PORT",
+    AuthType = "AUTH_TYPE", Duration = "DURATION", HighestSeverity = "HIGHEST_SEVERITY",
+    Time = "TIME", TimeDay = "TIME_DAY", TimeEpoch = "TIME_EPOCH", TimeHour = "TIME_HOUR", TimeMin = "TIME_MIN",
+    TimeMon = "TIME_MON", TimeSec = "TIME_SEC", TimeWday = "TIME_WDAY", TimeYear = "TIME_YEAR",
+    FullRequest = "FULL_REQUEST", FullRequestLength = "FULL_REQUEST_LENGTH",
+    WebappId = "WEBAPPID", SessionId = "SESSIONID", UserId = "USERID",
+}
+
+impl Var {
+    /// The flag variables a multipart or urlencoded body sets.
+    pub fn is_flag(self) -> bool {
+        self.name().starts_with("MULTIPART_")
+            && !matches!(
+                self,
+                Var::MultipartPartHeaders | Var::MultipartFilename | Var::MultipartName
+            )
+            || matches!(
+                self,
+                Var::UrlencodedError | Var::InboundDataError | Var::OutboundDataError
+            )
+    }
+
+    /// Whether the variable has keys (`ARGS:foo`); plain variables have one value.
+    pub fn is_collection(self) -> bool {
+        use Var::*;
+        matches!(
+            self,
+            Args | ArgsGet
+                | ArgsPost
+                | ArgsNames
+                | ArgsGetNames
+                | ArgsPostNames
+                | RequestHeaders
+                | RequestHeadersNames
+                | RequestCookies
+                | RequestCookiesNames
+                | Files
+                | FilesNames
+                | FilesSizes
+                | FilesTmpContent
+                | FilesTmpNames
+                | MultipartPartHeaders
+                | MultipartFilename
+                | MultipartName
+                | Xml
+                | ResponseHeaders
+                | ResponseHeadersNames
+                | ResponseArgs
+                | ResponseXml
+                | Tx
+                | Ip
+                | Global
+                | Session
+                | User
+                | Resource
+                | Env
+                | Geo
+                | Rule
+                | MatchedVars
+                | MatchedVarsNames
+        )
+    }
+
+    /// Persistent collections (kept per transaction in memory for now).
+    pub fn is_persistent(self) -> bool {
+        matches!(
+            self,
+            Var::Ip | Var::Global | Var::Session | Var::User | Var::Resource
+        )
+    }
+}
+
+/// How a target picks keys of a collection.
+#[derive(Debug, Clone)]
+pub enum KeySel {
+    /// Every key.
+    All,
+    /// One key, compared case-insensitively (lower-cased here).
+    Key(Vec<u8>),
+    /// Keys matching a regex (case-insensitive, as ModSecurity compiles them).
+    Regex(Regex),
+}
+
+impl KeySel {
+    /// Whether `key` is selected.
+    pub fn matches(&self, key: &[u8]) -> bool {
+        match self {
+            KeySel::All => true,
+            KeySel::Key(k) => k.eq_ignore_ascii_case(key),
+            KeySel::Regex(r) => r.is_match(key),
+        }
+    }
+
+    /// Builds a selector from SecLang selector text.
+    pub fn compile(sel: Option<&crate::seclang::ast::Selector>) -> Result<KeySel, String> {
+        use crate::seclang::ast::Selector;
+        Ok(match sel {
+            None => KeySel::All,
+            Some(Selector::Key(k)) => KeySel::Key(k.to_ascii_lowercase().into_bytes()),
+            Some(Selector::Regex(r)) => KeySel::Regex(
+                regex::bytes::RegexBuilder::new(r)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| format!("invalid selector regex /{r}/: {e}"))?,
+            ),
+        })
+    }
+}
+
+/// A compiled entry of a rule's variable list.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The variable.
+    pub var: Var,
+    /// Key selection.
+    pub sel: KeySel,
+    /// `&VAR`: the number of values instead of the values.
+    pub count: bool,
+    /// Keys excluded with `!VAR:key`.
+    pub exclusions: Vec<KeySel>,
+}
+
+/// One value read from a target.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    /// Which variable.
+    pub var: Var,
+    /// The key within the collection (empty for plain variables).
+    pub key: Cow<'a, [u8]>,
+    /// The value.
+    pub value: Cow<'a, [u8]>,
+}
+
+impl Item<'_> {
+    /// `ARGS:foo`, as ModSecurity names a matched variable.
+    pub fn full_name(&self) -> String {
+        if self.key.is_empty() {
+            self.var.name().to_string()
+        } else {
+            format!("{}:{}", self.var.name(), String::from_utf8_lossy(&self.key))
+        }
+    }
+}

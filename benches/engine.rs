@@ -1,0 +1,177 @@
+//! Engine benchmarks: CRS load time, per-transaction time on the bench
+//! requests at PL1 and PL4, and how cost grows with argument count and body size.
+//!
+//! `cargo bench --bench engine`; CRS from `CRS_DIR` or `../shared/crs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use coraza::Waf;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+fn crs_dir() -> PathBuf {
+    std::env::var_os("CRS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/crs"))
+}
+
+fn crs(pl: u8) -> Waf {
+    let crs = crs_dir();
+    Waf::builder()
+        .directives(coraza::RECOMMENDED_CONF)
+        .directives(&format!(
+            "SecRuleEngine On\nSecAction \"id:900000,phase:1,pass,nolog,setvar:tx.blocking_paranoia_level={pl}\""
+        ))
+        .file(crs.join("crs-setup.conf.example"))
+        .file(crs.join("rules/*.conf"))
+        .build()
+        .expect("CRS loads")
+}
+
+struct Req {
+    method: String,
+    uri: String,
+    version: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn parse(raw: &[u8]) -> Req {
+    let p = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, body) = match p {
+        Some(p) => (&raw[..p], raw[p + 4..].to_vec()),
+        None => {
+            let p = raw
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .unwrap_or(raw.len());
+            (&raw[..p], raw.get(p + 2..).unwrap_or(&[]).to_vec())
+        }
+    };
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head.lines();
+    let mut rl = lines.next().unwrap_or("").splitn(3, ' ');
+    Req {
+        method: rl.next().unwrap_or("GET").into(),
+        uri: rl.next().unwrap_or("/").into(),
+        version: rl.next().unwrap_or("HTTP/1.1").trim().into(),
+        headers: lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().into(), v.trim().into()))
+            .collect(),
+        body,
+    }
+}
+
+/// All five phases, with a small text/html response.
+fn run(waf: &Waf, r: &Req) -> bool {
+    let mut tx = waf.new_transaction();
+    tx.process_connection("192.0.2.10", 40000, "192.0.2.1", 80);
+    tx.process_uri(&r.uri, &r.method, &r.version);
+    for (k, v) in &r.headers {
+        tx.add_request_header(k, v);
+    }
+    tx.process_request_headers();
+    tx.write_request_body(&r.body);
+    tx.process_request_body();
+    tx.add_response_header("Content-Type", "text/html");
+    tx.process_response_headers(200, "HTTP/1.1");
+    tx.write_response_body(b"<html><body>hello world</body></html>");
+    tx.process_response_body();
+    tx.process_logging();
+    tx.interruption().is_some()
+}
+
+fn requests() -> Vec<(String, Req)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/requests");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .expect("bench requests")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "http"))
+        .collect();
+    v.sort();
+    v.into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, parse(&std::fs::read(&p).unwrap()))
+        })
+        .collect()
+}
+
+fn load(c: &mut Criterion) {
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("crs_pl1", |b| b.iter(|| crs(1)));
+    g.finish();
+}
+
+fn transactions(c: &mut Criterion) {
+    let reqs = requests();
+    for pl in [1u8, 4] {
+        let waf = crs(pl);
+        let mut g = c.benchmark_group(format!("tx_pl{pl}"));
+        for (name, r) in &reqs {
+            g.bench_with_input(BenchmarkId::from_parameter(name), r, |b, r| {
+                b.iter(|| run(&waf, r))
+            });
+        }
+        g.finish();
+    }
+}
+
+fn scaling(c: &mut Criterion) {
+    let waf = crs(1);
+    let mut g = c.benchmark_group("scale_args");
+    for n in [1usize, 10, 100, 1000] {
+        let q: Vec<String> = (0..n).map(|i| format!("arg{i}=value{i}")).collect();
+        let r = Req {
+            method: "GET".into(),
+            uri: format!("/search?{}", q.join("&")),
+            version: "HTTP/1.1".into(),
+            headers: vec![
+                ("Host".into(), "example.com".into()),
+                ("User-Agent".into(), "bench".into()),
+                ("Accept".into(), "*/*".into()),
+            ],
+            body: Vec::new(),
+        };
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &r, |b, r| {
+            b.iter(|| run(&waf, r))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("scale_body");
+    for kib in [1usize, 16, 256, 1024] {
+        let text = "lorem ipsum dolor sit amet ".repeat(kib * 1024 / 27 + 1);
+        let body = format!("comment={}", &text[..kib * 1024 - 8]).into_bytes();
+        let r = Req {
+            method: "POST".into(),
+            uri: "/comment".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![
+                ("Host".into(), "example.com".into()),
+                ("User-Agent".into(), "bench".into()),
+                ("Accept".into(), "*/*".into()),
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+                ("Content-Length".into(), body.len().to_string()),
+            ],
+            body,
+        };
+        g.throughput(Throughput::Bytes((kib * 1024) as u64));
+        g.sample_size(20);
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{kib}KiB")),
+            &r,
+            |b, r| b.iter(|| run(&waf, r)),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, load, transactions, scaling);
+criterion_main!(benches);

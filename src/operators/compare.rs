@@ -1,0 +1,126 @@
+//! `@eq`, `@ge`, `@gt`, `@le`, `@lt`: integer comparison of the input with the
+//! (macro-expanded) argument. Both sides are read like C `atoi`, as
+//! ModSecurity does: optional leading whitespace and sign, then digits; no
+//! digits gives 0, and values saturate instead of overflowing.
+
+use std::cmp::Ordering;
+
+use super::{Arg, OpContext, Operator};
+
+/// Which comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `@eq`
+    Eq,
+    /// `@ge`
+    Ge,
+    /// `@gt`
+    Gt,
+    /// `@le`
+    Le,
+    /// `@lt`
+    Lt,
+}
+
+/// A numeric comparison operator.
+#[derive(Debug)]
+pub struct Compare {
+    kind: Kind,
+    arg: Arg,
+}
+
+impl Compare {
+    /// `name` is the lower-cased operator name.
+    pub fn new(name: &str, arg: &str) -> Result<Compare, String> {
+        let kind = match name {
+            "eq" => Kind::Eq,
+            "ge" => Kind::Ge,
+            "gt" => Kind::Gt,
+            "le" => Kind::Le,
+            "lt" => Kind::Lt,
+            _ => return Err(format!("unknown operator @{name}")),
+        };
+        Ok(Compare {
+            kind,
+            arg: Arg::new(arg),
+        })
+    }
+}
+
+/// `atoi`-style parse.
+pub fn parse_int(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while s.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    let neg = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut v: i64 = 0;
+    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
+        let d = i64::from(d - b'0');
+        v = if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        };
+        i += 1;
+    }
+    v
+}
+
+impl Operator for Compare {
+    fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+        let want = parse_int(&self.arg.value(ctx));
+        let got = parse_int(input);
+        let ord = got.cmp(&want);
+        match self.kind {
+            Kind::Eq => ord == Ordering::Equal,
+            Kind::Ge => ord != Ordering::Less,
+            Kind::Gt => ord == Ordering::Greater,
+            Kind::Le => ord != Ordering::Greater,
+            Kind::Lt => ord == Ordering::Less,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_int;
+    use crate::operators::testutil::*;
+
+    #[test]
+    fn parsing() {
+        assert_eq!(parse_int(b"  42abc"), 42);
+        assert_eq!(parse_int(b"-7"), -7);
+        assert_eq!(parse_int(b"+3"), 3);
+        assert_eq!(parse_int(b"abc"), 0);
+        assert_eq!(parse_int(b""), 0);
+        assert_eq!(parse_int(b"99999999999999999999999"), i64::MAX);
+    }
+
+    #[test]
+    fn vectors() {
+        assert!(eval(&*op("eq", "5"), b"5"));
+        assert!(!eval(&*op("eq", "5"), b"6"));
+        assert!(eval(&*op("eq", "0"), b"x"));
+        assert!(eval(&*op("ge", "5"), b"5"));
+        assert!(!eval(&*op("ge", "5"), b"4"));
+        assert!(eval(&*op("gt", "5"), b"6"));
+        assert!(!eval(&*op("gt", "5"), b"5"));
+        assert!(eval(&*op("le", "5"), b"5"));
+        assert!(!eval(&*op("le", "5"), b"6"));
+        assert!(eval(&*op("lt", "5"), b"-1"));
+        assert!(!eval(&*op("lt", "5"), b"5"));
+        assert!(eval_macro(&*op("ge", "%{tx.x}"), "3", b"4"));
+        assert!(!eval_macro(&*op("ge", "%{tx.x}"), "5", b"4"));
+    }
+}

@@ -1,0 +1,249 @@
+//! `@rx`: regular expression match.
+//!
+//! ModSecurity runs PCRE without UTF mode, so patterns match raw bytes: `.`
+//! matches any byte, `\xNN` is a single byte and `(?i)`, `\w`, `\d`, `\s` are
+//! ASCII-only. We therefore compile with `unicode(false)` first, which gives
+//! exactly those semantics (non-ASCII literal characters in the pattern still
+//! match their UTF-8 encoding). Patterns that need Unicode mode to compile at
+//! all (e.g. a non-ASCII character inside a class, or `\p{..}`) are retried
+//! with `unicode(true)` (no CRS v4 pattern needs that). The braced escape
+//! `\x{HH}` is rewritten to `\xHH` first so it, too, means one byte. Like
+//! ModSecurity v3 and Coraza, `.` also matches newlines and `^`/`$` are line
+//! anchors (`(?sm)`).
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::{Arg, OpContext, Operator};
+
+/// Compiled-program size limits: CRS patterns are large alternations.
+const SIZE_LIMIT: usize = 64 << 20;
+
+/// Compiles `pattern` with the byte-oriented semantics described above.
+pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+    let bytes_pattern = byte_hex_escapes(pattern);
+    let build = |unicode: bool| {
+        let p: &str = if unicode { pattern } else { &bytes_pattern };
+        RegexBuilder::new(p)
+            .unicode(unicode)
+            .dot_matches_new_line(true)
+            .multi_line(true)
+            .size_limit(SIZE_LIMIT)
+            .dfa_size_limit(SIZE_LIMIT)
+            .build()
+    };
+    match build(false) {
+        Ok(re) => Ok(re),
+        Err(first) => build(true).map_err(|_| format!("invalid regex {pattern:?}: {first}")),
+    }
+}
+
+/// Rewrites `\x{H}` / `\x{HH}` to `\xHH`. PCRE without UTF mode reads both
+/// forms as one byte, but the `regex` crate treats the braced form as a code
+/// point and rejects it in byte mode (CRS 941310 uses `\x{bc}` for the byte
+/// 0xBC of US-ASCII "malformed" XSS).
+fn byte_hex_escapes(pattern: &str) -> String {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            // `\x{` with 1-2 hex digits and a closing brace.
+            if b.get(i + 1) == Some(&b'x') && b.get(i + 2) == Some(&b'{') {
+                let digits = b[i + 3..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
+                if (1..=2).contains(&digits) && b.get(i + 3 + digits) == Some(&b'}') {
+                    out.push_str(&pattern[last..i]);
+                    out.push_str("\\x");
+                    if digits == 1 {
+                        out.push('0');
+                    }
+                    out.push_str(&pattern[i + 3..i + 3 + digits]);
+                    i += 4 + digits;
+                    last = i;
+                    continue;
+                }
+            }
+            // Skip the escaped character so `\\x{..}` stays literal.
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(pattern.get(last..).unwrap_or_default());
+    out
+}
+
+/// Runs `re` on `input`, pushing groups 0..=9 of the first match when capturing.
+pub(crate) fn match_capture(re: &Regex, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+    if !ctx.capturing() {
+        return re.is_match(input);
+    }
+    match re.captures(input) {
+        Some(caps) => {
+            let groups: Vec<&[u8]> = caps
+                .iter()
+                .map(|g| g.map_or(&b""[..], |m| m.as_bytes()))
+                .collect();
+            ctx.capture(groups);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Scans every match of `re` and succeeds on the first one `valid` accepts,
+/// capturing it as TX.0 (shared by `@verifyCC`, `@verifySSN`, ...).
+pub(crate) fn find_valid(
+    re: &Regex,
+    ctx: &mut OpContext<'_>,
+    input: &[u8],
+    valid: impl Fn(&[u8]) -> bool,
+) -> bool {
+    for m in re.find_iter(input) {
+        if valid(m.as_bytes()) {
+            ctx.capture([m.as_bytes()]);
+            return true;
+        }
+    }
+    false
+}
+
+/// The `@rx` operator.
+#[derive(Debug)]
+pub struct Rx {
+    compiled: Option<Regex>,
+    /// Set when the pattern contains macros: compiled per evaluation.
+    dynamic: Option<Arg>,
+}
+
+impl Rx {
+    /// Compiles `pattern` now unless it contains macros.
+    pub fn new(pattern: &str) -> Result<Rx, String> {
+        let m = crate::macros::MacroString::parse(pattern);
+        if m.is_constant() {
+            Ok(Rx {
+                compiled: Some(compile(pattern)?),
+                dynamic: None,
+            })
+        } else {
+            Ok(Rx {
+                compiled: None,
+                dynamic: Some(Arg::new(pattern)),
+            })
+        }
+    }
+}
+
+impl Operator for Rx {
+    fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+        if let Some(re) = &self.compiled {
+            return match_capture(re, ctx, input);
+        }
+        let Some(arg) = &self.dynamic else {
+            return false;
+        };
+        let pattern = String::from_utf8_lossy(&arg.value(ctx)).into_owned();
+        // An expanded pattern that does not compile cannot match.
+        match compile(&pattern) {
+            Ok(re) => match_capture(&re, ctx, input),
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::testutil::*;
+
+    #[test]
+    fn matches_and_not() {
+        let o = op("rx", "^a+b$");
+        assert!(eval(&*o, b"aab"));
+        assert!(!eval(&*o, b"abc"));
+        assert!(eval(&*op("rx", "(?i)select"), b"xSeLeCt"));
+    }
+
+    #[test]
+    fn byte_semantics() {
+        // `.` matches an invalid UTF-8 byte and newlines.
+        assert!(eval(&*op("rx", "a.b"), b"a\xffb"));
+        assert!(eval(&*op("rx", "a.b"), b"a\nb"));
+        // `\xNN` is one byte.
+        assert!(eval(&*op("rx", r"\xc0"), b"\xc0"));
+        assert!(eval(&*op("rx", r"[\x80-\xff]"), b"x\x90"));
+        // Non-ASCII literal matches its UTF-8 encoding.
+        assert!(eval(&*op("rx", "é"), "café".as_bytes()));
+        // Multi-line anchors.
+        assert!(eval(&*op("rx", "^b$"), b"a\nb\nc"));
+    }
+
+    #[test]
+    fn braced_hex_is_a_byte() {
+        assert_eq!(
+            byte_hex_escapes(r"a\x{bc}[\x7f-\x{ff}]\x{9}"),
+            r"a\xbc[\x7f-\xff]\x09"
+        );
+        assert_eq!(byte_hex_escapes(r"\\x{bc}\x{100}"), r"\\x{bc}\x{100}");
+        // CRS 941310: the single byte 0xBC opens a tag, also inside UTF-8.
+        let o = op("rx", r"\x{bc}[^>\x{be}]*[>\x{be}]|<[^\x{be}]*\x{be}");
+        assert!(eval(&*o, b"\xbcscript\xbealert(1)"));
+        assert!(eval(&*o, b"\xd0\xbcscript\xd0\xbe"));
+        assert!(!eval(&*o, b"\xbc\xbc"));
+    }
+
+    #[test]
+    fn invalid_is_error() {
+        assert!(try_op("rx", "(").is_err());
+    }
+
+    #[test]
+    fn captures_groups() {
+        let o = op("rx", "(a)(x)?(b)");
+        let (m, caps) = eval_capture(&*o, b"zab");
+        assert!(m);
+        let want: Vec<Vec<u8>> = vec![b"ab".to_vec(), b"a".to_vec(), vec![], b"b".to_vec()];
+        assert_eq!(caps, want);
+    }
+
+    #[test]
+    fn captures_at_most_ten() {
+        let pat = "(a)".repeat(12);
+        let (m, caps) = eval_capture(&*op("rx", &pat), &[b'a'; 12]);
+        assert!(m);
+        assert_eq!(caps.len(), 10);
+    }
+
+    #[test]
+    fn macro_pattern() {
+        let o = op("rx", "^%{tx.x}$");
+        assert!(eval_macro(&*o, "ab+", b"abbb"));
+        assert!(!eval_macro(&*o, "ab+", b"ac"));
+        // Expansion that does not compile: no match, no panic.
+        assert!(!eval_macro(&*o, "(", b"("));
+    }
+
+    #[test]
+    fn every_crs_rx_compiles() {
+        let args = crs_operator_args("rx");
+        assert!(args.len() > 250, "found only {} @rx", args.len());
+        let mut bad = Vec::new();
+        for (file, arg) in &args {
+            if let Err(e) = try_op("rx", arg) {
+                bad.push(format!("{file}: {e}"));
+            }
+            // And all of them with PCRE-like byte semantics, no Unicode fallback.
+            let bytes = RegexBuilder::new(&byte_hex_escapes(arg))
+                .unicode(false)
+                .size_limit(SIZE_LIMIT)
+                .build();
+            if let Err(e) = bytes {
+                bad.push(format!("{file}: needs Unicode mode: {e}"));
+            }
+        }
+        assert!(bad.is_empty(), "{} failed:\n{}", bad.len(), bad.join("\n"));
+    }
+}

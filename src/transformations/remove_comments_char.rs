@@ -1,0 +1,69 @@
+//! `t:removeCommentsChar`: deletes comment delimiters (`/*`, `*/`, `<!--`,
+//! `-->`, `--`, `#`) but keeps the text between them.
+
+use std::borrow::Cow;
+
+/// Removes comment markers from `input`.
+pub fn remove_comments_char(input: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        let rest = &input[i..];
+        let marker = if rest.starts_with(b"/*") || rest.starts_with(b"*/") {
+            2
+        } else if rest.starts_with(b"<!--") {
+            4
+        } else if rest.starts_with(b"-->") {
+            3
+        } else if rest.starts_with(b"--") {
+            2
+        } else if b == b'#' {
+            1
+        } else {
+            0
+        };
+        if marker > 0 {
+            out.get_or_insert_with(|| input[..i].to_vec());
+            i += marker;
+        } else {
+            if let Some(o) = out.as_mut() {
+                o.push(b);
+            }
+            i += 1;
+        }
+    }
+    match out {
+        Some(o) => Cow::Owned(o),
+        None => Cow::Borrowed(input),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, never_panics};
+    use super::*;
+
+    #[test]
+    fn vectors() {
+        check(
+            "removeCommentsChar",
+            remove_comments_char,
+            &[
+                (b"", b""),
+                (b"TestCase", b"TestCase"),
+                (b"Test\0Case", b"Test\0Case"),
+                (b"/* TestCase */", b" TestCase "),
+                (b"/*TestCase*/", b"TestCase"),
+                (b"Before /* TestCase */ After", b"Before  TestCase  After"),
+                (b"Before/* Test\r\nCase ", b"Before Test\r\nCase "),
+                (b"Test\r\nCase */After", b"Test\r\nCase After"),
+                (b"<!--x-->", b"x"),
+                (b"a--b#c", b"abc"),
+                (b"--->", b"->"),
+                (b"a-b<!-", b"a-b<!-"),
+                (b"\xff#\xfe", b"\xff\xfe"),
+            ],
+        );
+        never_panics(remove_comments_char);
+    }
+}

@@ -1,0 +1,64 @@
+//! `t:removeWhitespace`: deletes every whitespace character.
+//!
+//! Like Coraza v3 this decodes UTF-8 and removes every character with the
+//! Unicode White_Space property (ASCII spaces, NEL, NBSP, U+2000-U+200A,
+//! U+3000, ...). Bytes that are not valid UTF-8 are kept, except a stray
+//! 0xA0 (Latin-1 NBSP), which is removed as ModSecurity does and as
+//! `compressWhitespace` treats it; Coraza would write U+FFFD for them.
+
+use std::borrow::Cow;
+
+use super::bytes::decode_rune;
+
+/// Removes all whitespace.
+pub fn remove_whitespace(input: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < input.len() {
+        let rest = &input[i..];
+        let (cp, width) = decode_rune(rest);
+        let width = width.max(1);
+        let valid = !(cp == 0xFFFD && width == 1);
+        let space = if valid {
+            char::from_u32(cp).is_some_and(char::is_whitespace)
+        } else {
+            rest.first() == Some(&0xA0)
+        };
+        if space {
+            out.get_or_insert_with(|| input[..i].to_vec());
+        } else if let Some(o) = out.as_mut() {
+            o.extend_from_slice(&rest[..width]);
+        }
+        i += width;
+    }
+    match out {
+        Some(o) => Cow::Owned(o),
+        None => Cow::Borrowed(input),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, never_panics};
+    use super::*;
+
+    #[test]
+    fn vectors() {
+        check(
+            "removeWhitespace",
+            remove_whitespace,
+            &[
+                (b"", b""),
+                (b"TestCase", b"TestCase"),
+                (b"Test\0Case", b"Test\0Case"),
+                (b" T e\ts\nt\rC\x0ba\x0cs e ", b"TestCase"),
+                ("a\u{a0}b\u{85}c\u{2003}d\u{3000}e".as_bytes(), b"abcde"),
+                (b"SELECT\xa01", b"SELECT1"),
+                ("à 你".as_bytes(), "à你".as_bytes()),
+                (b"\xff \xfe", b"\xff\xfe"),
+                (b"\x1c\x1f", b"\x1c\x1f"),
+            ],
+        );
+        never_panics(remove_whitespace);
+    }
+}

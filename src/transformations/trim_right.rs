@@ -1,0 +1,44 @@
+//! `t:trimRight`: removes whitespace from the end.
+//!
+//! Whitespace is C's `isspace` set: space, tab, LF, VT, FF and CR. Other
+//! bytes, NUL and NBSP included, are not trimmed.
+
+use std::borrow::Cow;
+
+pub(crate) fn is_c_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// Trims whitespace from the end.
+pub fn trim_right(input: &[u8]) -> Cow<'_, [u8]> {
+    let end = input
+        .iter()
+        .rposition(|b| !is_c_space(b))
+        .map_or(0, |i| i + 1);
+    Cow::Borrowed(input.get(..end).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, never_panics};
+    use super::*;
+
+    #[test]
+    fn vectors() {
+        check(
+            "trimRight",
+            trim_right,
+            &[
+                (b"", b""),
+                (b"TestCase", b"TestCase"),
+                (b"Test Case", b"Test Case"),
+                (b"\0 x \0", b"\0 x \0"),
+                (b"\xa0x\xa0", b"\xa0x\xa0"),
+                (b"   ", b""),
+                (b" \t\r\nTest Case \t\r\n\x0b\x0c", b" \t\r\nTest Case"),
+                (b" \xff \xfe ", b" \xff \xfe"),
+            ],
+        );
+        never_panics(trim_right);
+    }
+}

@@ -1,0 +1,449 @@
+//! The data a transaction exposes to rules, and how targets read it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::{Item, KeySel, Target, Var};
+use crate::body::{Pair, UploadedFile};
+
+/// A keyed collection with case-insensitive keys (TX, IP, ...). Keys are
+/// stored lower-cased, as ModSecurity reports them.
+#[derive(Debug, Clone, Default)]
+pub struct Collection {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl Collection {
+    /// Value of `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        if key.iter().any(|b| b.is_ascii_uppercase()) {
+            self.map
+                .get(&key.to_ascii_lowercase())
+                .map(|v| v.as_slice())
+        } else {
+            self.map.get(key).map(|v| v.as_slice())
+        }
+    }
+
+    /// Sets `key` to `value`.
+    pub fn set(&mut self, key: &[u8], value: Vec<u8>) {
+        self.map.insert(key.to_ascii_lowercase(), value);
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &[u8]) {
+        self.map.remove(&key.to_ascii_lowercase());
+    }
+
+    /// Removes keys matching `sel`.
+    pub fn remove_matching(&mut self, sel: &KeySel) {
+        self.map.retain(|k, _| !sel.matches(k));
+    }
+
+    /// Iterates entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.map.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// Everything rules can read, filled as the transaction advances.
+#[derive(Debug, Default)]
+pub struct TxVars {
+    pub args_get: Vec<Pair>,
+    pub args_post: Vec<Pair>,
+    pub request_headers: Vec<Pair>,
+    pub request_cookies: Vec<Pair>,
+    pub response_headers: Vec<Pair>,
+    pub request_uri: Vec<u8>,
+    pub request_uri_raw: Vec<u8>,
+    pub request_filename: Vec<u8>,
+    pub request_basename: Vec<u8>,
+    pub request_line: Vec<u8>,
+    pub request_method: Vec<u8>,
+    pub request_protocol: Vec<u8>,
+    pub query_string: Vec<u8>,
+    pub request_body: Vec<u8>,
+    pub response_body: Vec<u8>,
+    pub files: Vec<UploadedFile>,
+    pub part_headers: Vec<Pair>,
+    pub multipart_names: Vec<Vec<u8>>,
+    pub multipart_filenames: Vec<Vec<u8>>,
+    pub multipart_processed: bool,
+    pub flags: Vec<(&'static str, u64)>,
+    pub xml_text: Vec<Vec<u8>>,
+    pub xml_attrs: Vec<Vec<u8>>,
+    pub reqbody_error: Option<String>,
+    pub reqbody_processor: Option<String>,
+    pub response_status: Option<u16>,
+    pub response_protocol: Vec<u8>,
+    pub tx: Collection,
+    /// IP, GLOBAL, SESSION, USER, RESOURCE: per transaction for now.
+    pub persistent: Vec<(Var, Collection)>,
+    pub env: Collection,
+    pub rule: Collection,
+    pub matched_var: Option<(String, Vec<u8>)>,
+    pub matched_vars: Vec<(String, Vec<u8>)>,
+    pub unique_id: String,
+    pub remote_addr: String,
+    pub remote_port: u16,
+    pub server_addr: String,
+    pub server_port: u16,
+    pub server_name: Vec<u8>,
+    pub highest_severity: Option<u8>,
+    pub started: Option<std::time::Instant>,
+}
+
+fn num(n: impl ToString) -> Cow<'static, [u8]> {
+    Cow::Owned(n.to_string().into_bytes())
+}
+
+impl TxVars {
+    fn persistent(&self, var: Var) -> Option<&Collection> {
+        self.persistent
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, c)| c)
+    }
+
+    /// The persistent collection `var`, created on first use.
+    pub fn persistent_mut(&mut self, var: Var) -> &mut Collection {
+        if let Some(i) = self.persistent.iter().position(|(v, _)| *v == var) {
+            return &mut self.persistent[i].1;
+        }
+        self.persistent.push((var, Collection::default()));
+        let last = self.persistent.len() - 1;
+        &mut self.persistent[last].1
+    }
+
+    /// A keyed collection that setvar can write (`TX`, `IP`, ..., `ENV`).
+    pub fn writable_mut(&mut self, var: Var) -> Option<&mut Collection> {
+        match var {
+            Var::Tx => Some(&mut self.tx),
+            Var::Env => Some(&mut self.env),
+            v if v.is_persistent() => Some(self.persistent_mut(v)),
+            _ => None,
+        }
+    }
+
+    fn flag(&self, var: Var) -> Option<u64> {
+        let name = var.name();
+        match self.flags.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, v)) => Some(*v),
+            None if self.multipart_processed && name.starts_with("MULTIPART_") => Some(0),
+            None => None,
+        }
+    }
+
+    fn args_combined_size(&self) -> usize {
+        self.args_get
+            .iter()
+            .chain(self.args_post.iter())
+            .map(|(k, v)| k.len() + v.len())
+            .sum()
+    }
+
+    /// Reads every value `t` selects into `out` (exclusions applied, counts resolved).
+    pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
+        if t.count {
+            let mut tmp = Vec::new();
+            let plain = Target {
+                count: false,
+                ..t.clone()
+            };
+            self.collect(&plain, &mut tmp);
+            out.push(Item {
+                var: t.var,
+                key: Cow::Borrowed(b""),
+                value: num(tmp.len()),
+            });
+            return;
+        }
+        let keep = |key: &[u8]| t.sel.matches(key) && !t.exclusions.iter().any(|e| e.matches(key));
+        let pairs = |list: &'a [Pair], names: bool, out: &mut Vec<Item<'a>>| {
+            for (k, v) in list {
+                if keep(k) {
+                    out.push(Item {
+                        var: t.var,
+                        key: Cow::Borrowed(k),
+                        value: Cow::Borrowed(if names { k } else { v }),
+                    });
+                }
+            }
+        };
+        let coll = |c: &'a Collection, out: &mut Vec<Item<'a>>| {
+            for (k, v) in c.iter() {
+                if keep(k) {
+                    out.push(Item {
+                        var: t.var,
+                        key: Cow::Borrowed(k),
+                        value: Cow::Borrowed(v),
+                    });
+                }
+            }
+        };
+        let single = |v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>| {
+            out.push(Item {
+                var: t.var,
+                key: Cow::Borrowed(b""),
+                value: v,
+            });
+        };
+        use Var::*;
+        match t.var {
+            Args => {
+                pairs(&self.args_get, false, out);
+                pairs(&self.args_post, false, out);
+            }
+            ArgsGet => pairs(&self.args_get, false, out),
+            ArgsPost => pairs(&self.args_post, false, out),
+            ArgsNames => {
+                pairs(&self.args_get, true, out);
+                pairs(&self.args_post, true, out);
+            }
+            ArgsGetNames => pairs(&self.args_get, true, out),
+            ArgsPostNames => pairs(&self.args_post, true, out),
+            ArgsCombinedSize => single(num(self.args_combined_size()), out),
+            RequestHeaders => pairs(&self.request_headers, false, out),
+            RequestHeadersNames => pairs(&self.request_headers, true, out),
+            RequestCookies => pairs(&self.request_cookies, false, out),
+            RequestCookiesNames => pairs(&self.request_cookies, true, out),
+            ResponseHeaders => pairs(&self.response_headers, false, out),
+            ResponseHeadersNames => pairs(&self.response_headers, true, out),
+            RequestUri => single(Cow::Borrowed(&self.request_uri), out),
+            RequestUriRaw => single(Cow::Borrowed(&self.request_uri_raw), out),
+            RequestFilename => single(Cow::Borrowed(&self.request_filename), out),
+            RequestBasename => single(Cow::Borrowed(&self.request_basename), out),
+            RequestLine => single(Cow::Borrowed(&self.request_line), out),
+            RequestMethod => single(Cow::Borrowed(&self.request_method), out),
+            RequestProtocol => single(Cow::Borrowed(&self.request_protocol), out),
+            QueryString => single(Cow::Borrowed(&self.query_string), out),
+            RequestBody => single(Cow::Borrowed(&self.request_body), out),
+            RequestBodyLength => single(num(self.request_body.len()), out),
+            ResponseBody => single(Cow::Borrowed(&self.response_body), out),
+            ResponseContentLength => {
+                if let Some(v) = header(&self.response_headers, b"content-length") {
+                    single(Cow::Borrowed(v), out)
+                }
+            }
+            ResponseContentType => {
+                if let Some(v) = header(&self.response_headers, b"content-type") {
+                    single(Cow::Borrowed(v), out)
+                }
+            }
+            ResponseStatus => {
+                if let Some(s) = self.response_status {
+                    single(num(s), out)
+                }
+            }
+            ResponseProtocol => single(Cow::Borrowed(&self.response_protocol), out),
+            StatusLine => {
+                if let Some(s) = self.response_status {
+                    let mut l = self.response_protocol.clone();
+                    l.extend_from_slice(format!(" {s}").as_bytes());
+                    single(Cow::Owned(l), out)
+                }
+            }
+            Files | FilesNames | FilesSizes | FilesTmpContent | FilesTmpNames => {
+                for f in &self.files {
+                    if !keep(&f.field) {
+                        continue;
+                    }
+                    let value: Cow<'a, [u8]> = match t.var {
+                        Files => Cow::Borrowed(&f.filename),
+                        FilesNames => Cow::Borrowed(&f.field),
+                        FilesSizes => num(f.content.len()),
+                        FilesTmpContent => Cow::Borrowed(&f.content),
+                        _ => Cow::Borrowed(b""),
+                    };
+                    out.push(Item {
+                        var: t.var,
+                        key: Cow::Borrowed(&f.field),
+                        value,
+                    });
+                }
+            }
+            FilesCombinedSize => single(
+                num(self.files.iter().map(|f| f.content.len()).sum::<usize>()),
+                out,
+            ),
+            MultipartPartHeaders => pairs(&self.part_headers, false, out),
+            MultipartName | MultipartFilename => {
+                let list = if t.var == MultipartName {
+                    &self.multipart_names
+                } else {
+                    &self.multipart_filenames
+                };
+                for v in list {
+                    if keep(v) {
+                        out.push(Item {
+                            var: t.var,
+                            key: Cow::Borrowed(v),
+                            value: Cow::Borrowed(v),
+                        });
+                    }
+                }
+            }
+            Xml | ResponseXml => {
+                // Only the two XPath forms CRS uses are supported (checked at load time).
+                let attrs = matches!(&t.sel, KeySel::Key(k) if k.as_slice() == b"//@*");
+                let list = if attrs {
+                    &self.xml_attrs
+                } else {
+                    &self.xml_text
+                };
+                for v in list {
+                    out.push(Item {
+                        var: t.var,
+                        key: Cow::Borrowed(if attrs { b"//@*" } else { b"/*" }),
+                        value: Cow::Borrowed(v),
+                    });
+                }
+            }
+            ReqbodyError => single(num(u8::from(self.reqbody_error.is_some())), out),
+            ReqbodyErrorMsg => {
+                if let Some(m) = &self.reqbody_error {
+                    single(Cow::Borrowed(m.as_bytes()), out)
+                }
+            }
+            ReqbodyProcessorError => single(num(u8::from(self.reqbody_error.is_some())), out),
+            ReqbodyProcessorErrorMsg => {
+                if let Some(m) = &self.reqbody_error {
+                    single(Cow::Borrowed(m.as_bytes()), out)
+                }
+            }
+            ReqbodyProcessor => {
+                if let Some(p) = &self.reqbody_processor {
+                    single(Cow::Borrowed(p.as_bytes()), out)
+                }
+            }
+            Tx => coll(&self.tx, out),
+            Env => coll(&self.env, out),
+            Rule => coll(&self.rule, out),
+            Ip | Global | Session | User | Resource => {
+                if let Some(c) = self.persistent(t.var) {
+                    coll(c, out)
+                }
+            }
+            Geo | ResponseArgs => {}
+            MatchedVar => {
+                if let Some((_, v)) = &self.matched_var {
+                    single(Cow::Borrowed(v), out)
+                }
+            }
+            MatchedVarName => {
+                if let Some((n, _)) = &self.matched_var {
+                    single(Cow::Borrowed(n.as_bytes()), out)
+                }
+            }
+            MatchedVars | MatchedVarsNames => {
+                for (n, v) in &self.matched_vars {
+                    if keep(n.as_bytes()) {
+                        out.push(Item {
+                            var: t.var,
+                            key: Cow::Borrowed(n.as_bytes()),
+                            value: Cow::Borrowed(if t.var == MatchedVars {
+                                v
+                            } else {
+                                n.as_bytes()
+                            }),
+                        });
+                    }
+                }
+            }
+            UniqueId => single(Cow::Borrowed(self.unique_id.as_bytes()), out),
+            RemoteAddr | RemoteHost => single(Cow::Borrowed(self.remote_addr.as_bytes()), out),
+            RemotePort => single(num(self.remote_port), out),
+            ServerAddr => single(Cow::Borrowed(self.server_addr.as_bytes()), out),
+            ServerPort => single(num(self.server_port), out),
+            ServerName => single(Cow::Borrowed(&self.server_name), out),
+            RemoteUser | AuthType | SessionId | UserId | WebappId => {}
+            HighestSeverity => single(num(self.highest_severity.unwrap_or(255)), out),
+            Duration => {
+                let us = self.started.map(|s| s.elapsed().as_micros()).unwrap_or(0);
+                single(num(us), out)
+            }
+            Time | TimeDay | TimeEpoch | TimeHour | TimeMin | TimeMon | TimeSec | TimeWday
+            | TimeYear => single(Cow::Owned(time_var(t.var).into_bytes()), out),
+            FullRequest => {
+                let mut full = self.request_line.clone();
+                full.extend_from_slice(b"\r\n");
+                for (k, v) in &self.request_headers {
+                    full.extend_from_slice(k);
+                    full.extend_from_slice(b": ");
+                    full.extend_from_slice(v);
+                    full.extend_from_slice(b"\r\n");
+                }
+                full.extend_from_slice(b"\r\n");
+                full.extend_from_slice(&self.request_body);
+                single(Cow::Owned(full), out)
+            }
+            FullRequestLength => {
+                let n = self.request_line.len()
+                    + 2
+                    + self
+                        .request_headers
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len() + 4)
+                        .sum::<usize>()
+                    + 2
+                    + self.request_body.len();
+                single(num(n), out)
+            }
+            v if v.is_flag() => {
+                if let Some(n) = self.flag(v) {
+                    single(num(n), out)
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn header<'a>(list: &'a [Pair], name: &[u8]) -> Option<&'a [u8]> {
+    list.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_slice())
+}
+
+/// TIME* variables from the wall clock (UTC).
+fn time_var(var: Var) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    let wday = (days + 4).rem_euclid(7);
+    match var {
+        Var::TimeEpoch => secs.to_string(),
+        Var::TimeYear => y.to_string(),
+        Var::TimeMon => format!("{mo:02}"),
+        Var::TimeDay => format!("{d:02}"),
+        Var::TimeHour => format!("{h:02}"),
+        Var::TimeMin => format!("{m:02}"),
+        Var::TimeSec => format!("{s:02}"),
+        Var::TimeWday => wday.to_string(),
+        _ => format!("{h:02}:{m:02}:{s:02}"),
+    }
+}

@@ -1,0 +1,237 @@
+//! Rule-engine semantics on small rule sets: chains, flow, setvar, ctl,
+//! capture, multiMatch, allow, block and SecDefaultAction.
+
+use coraza::{InterruptionAction, Transaction, Waf};
+
+fn waf(rules: &str) -> Waf {
+    Waf::from_directives(rules).unwrap_or_else(|e| panic!("load failed: {e}"))
+}
+
+fn get(waf: &Waf, uri: &str, headers: &[(&str, &str)]) -> Transaction {
+    let mut tx = waf.new_transaction();
+    tx.process_connection("10.0.0.1", 1234, "10.0.0.2", 80);
+    tx.process_uri(uri, "GET", "HTTP/1.1");
+    for (k, v) in headers {
+        tx.add_request_header(k, v);
+    }
+    tx.process_request_headers();
+    tx.process_request_body();
+    tx.process_logging();
+    tx
+}
+
+fn ids(tx: &Transaction) -> Vec<u64> {
+    tx.matched_rules().iter().map(|m| m.id).collect()
+}
+
+#[test]
+fn chain_matches_only_when_every_link_matches() {
+    let w = waf(r#"
+        SecRule ARGS:a "@streq 1" "id:1,phase:1,deny,chain"
+            SecRule ARGS:b "@streq 2" "t:none"
+    "#);
+    assert_eq!(
+        get(&w, "/?a=1&b=2", &[]).interruption().map(|i| i.rule_id),
+        Some(1)
+    );
+    assert!(get(&w, "/?a=1&b=3", &[]).interruption().is_none());
+    assert!(get(&w, "/?a=0&b=2", &[]).interruption().is_none());
+}
+
+#[test]
+fn setvar_arithmetic_and_macros() {
+    let w = waf(r#"
+        SecAction "id:1,phase:1,pass,nolog,setvar:tx.score=5,setvar:tx.crit=3"
+        SecRule ARGS "@rx attack" "id:2,phase:1,pass,setvar:'tx.score=+%{tx.crit}',setvar:tx.hits=+1"
+        SecAction "id:3,phase:1,pass,nolog,setvar:tx.score=-1,setvar:!tx.crit,setvar:'tx.copy=%{tx.score}x'"
+    "#);
+    let tx = get(&w, "/?p=attack&q=attack", &[]);
+    // Non-disruptive actions run once per matched value, as in ModSecurity/Coraza.
+    assert_eq!(tx.tx_var("score").as_deref(), Some("10"));
+    assert_eq!(tx.tx_var("hits").as_deref(), Some("2"));
+    assert_eq!(tx.tx_var("crit"), None);
+    assert_eq!(tx.tx_var("copy").as_deref(), Some("10x"));
+}
+
+#[test]
+fn skip_and_skip_after() {
+    let w = waf(r#"
+        SecAction "id:1,phase:1,pass,nolog,skip:1"
+        SecAction "id:2,phase:1,pass,nolog,setvar:tx.a=1"
+        SecAction "id:3,phase:1,pass,nolog,skipAfter:END"
+        SecAction "id:4,phase:1,pass,nolog,setvar:tx.b=1"
+        SecMarker END
+        SecAction "id:5,phase:1,pass,nolog,setvar:tx.c=1"
+    "#);
+    let tx = get(&w, "/", &[]);
+    assert_eq!(ids(&tx), vec![1, 3, 5]);
+}
+
+#[test]
+fn skip_after_unknown_marker_is_a_load_error() {
+    let e = Waf::from_directives(r#"SecAction "id:1,phase:1,pass,skipAfter:NOPE""#)
+        .err()
+        .expect("must fail");
+    assert!(e.to_string().contains("NOPE"), "{e}");
+}
+
+#[test]
+fn ctl_rule_remove_by_id_and_target() {
+    let w = waf(r#"
+        SecRule REQUEST_HEADERS:X-Off "@streq 1" "id:1,phase:1,pass,nolog,ctl:ruleRemoveById=10-19"
+        SecRule REQUEST_HEADERS:X-T "@streq 1" "id:2,phase:1,pass,nolog,ctl:ruleRemoveTargetById=20;ARGS:safe"
+        SecRule ARGS "@rx evil" "id:10,phase:1,pass"
+        SecRule ARGS "@rx evil" "id:20,phase:1,pass"
+    "#);
+    assert_eq!(ids(&get(&w, "/?x=evil", &[])), vec![10, 20]);
+    assert_eq!(ids(&get(&w, "/?x=evil", &[("X-Off", "1")])), vec![1, 20]);
+    assert_eq!(ids(&get(&w, "/?safe=evil", &[("X-T", "1")])), vec![2, 10]);
+    assert_eq!(
+        ids(&get(&w, "/?safe=evil&y=evil", &[("X-T", "1")])),
+        vec![2, 10, 20]
+    );
+}
+
+#[test]
+fn exclusions_counts_and_regex_selectors() {
+    let w = waf(r#"
+        SecRule ARGS|!ARGS:ok "@rx bad" "id:1,phase:1,pass"
+        SecRule &ARGS "@eq 3" "id:2,phase:1,pass"
+        SecRule ARGS:/^id_/ "@rx ^\d+$" "id:3,phase:1,pass"
+        SecRule REQUEST_HEADERS:user-agent "@contains curl" "id:4,phase:1,pass"
+    "#);
+    assert_eq!(
+        ids(&get(&w, "/?ok=bad&id_1=5&z=1", &[("User-Agent", "curl/8")])),
+        vec![2, 3, 4]
+    );
+    let tx = get(&w, "/?nope=bad", &[]);
+    assert_eq!(ids(&tx), vec![1]);
+    assert_eq!(tx.matched_rules()[0].matched[0].name, "ARGS:nope");
+}
+
+#[test]
+fn capture_fills_tx_numbers() {
+    let w = waf(r#"
+        SecRule ARGS:v "@rx ^(\w+)-(\d+)$" "id:1,phase:1,pass,capture,setvar:'tx.name=%{tx.1}',setvar:'tx.num=%{TX.2}'"
+    "#);
+    let tx = get(&w, "/?v=abc-42", &[]);
+    assert_eq!(tx.tx_var("name").as_deref(), Some("abc"));
+    assert_eq!(tx.tx_var("num").as_deref(), Some("42"));
+    assert_eq!(tx.tx_var("0").as_deref(), Some("abc-42"));
+}
+
+#[test]
+fn transformations_and_multi_match() {
+    let w = waf(r#"
+        SecRule ARGS:a "@streq <script>" "id:1,phase:1,pass,t:none,t:urlDecode,t:lowercase"
+        SecRule ARGS:b "@streq AB" "id:2,phase:1,pass,t:lowercase"
+        SecRule ARGS:b "@streq AB" "id:3,phase:1,pass,t:lowercase,multiMatch"
+    "#);
+    assert_eq!(ids(&get(&w, "/?a=%253CSCRIPT%253E", &[])), vec![1]);
+    assert_eq!(ids(&get(&w, "/?b=AB", &[])), vec![3]);
+}
+
+#[test]
+fn engine_modes_and_disruptive_actions() {
+    let rules = r#"SecRule ARGS:x "@streq 1" "id:1,phase:1,deny,status:418"
+        SecRule ARGS:y "@streq 1" "id:2,phase:1,redirect:http://example.com/%{tx.none}blocked"
+        SecRule ARGS:z "@streq 1" "id:3,phase:1,drop""#;
+    let on = waf(&format!("SecRuleEngine On\n{rules}"));
+    let i = get(&on, "/?x=1", &[]).interruption().cloned().unwrap();
+    assert_eq!(
+        (i.rule_id, i.status, i.action),
+        (1, 418, InterruptionAction::Deny)
+    );
+    let i = get(&on, "/?y=1", &[]).interruption().cloned().unwrap();
+    assert_eq!(
+        (i.status, i.action, i.data.as_str()),
+        (
+            302,
+            InterruptionAction::Redirect,
+            "http://example.com/blocked"
+        )
+    );
+    assert_eq!(
+        get(&on, "/?z=1", &[]).interruption().unwrap().action,
+        InterruptionAction::Drop
+    );
+    let det = waf(&format!("SecRuleEngine DetectionOnly\n{rules}"));
+    let tx = get(&det, "/?x=1", &[]);
+    assert!(tx.interruption().is_none());
+    assert_eq!(ids(&tx), vec![1]);
+    let off = waf(&format!("SecRuleEngine Off\n{rules}"));
+    assert!(ids(&get(&off, "/?x=1", &[])).is_empty());
+}
+
+#[test]
+fn block_follows_sec_default_action() {
+    let w = waf(r#"
+        SecDefaultAction "phase:1,log,auditlog,deny,status:403"
+        SecRule ARGS:x "@streq 1" "id:1,phase:1,block"
+    "#);
+    assert_eq!(
+        get(&w, "/?x=1", &[]).interruption().map(|i| i.status),
+        Some(403)
+    );
+    let w = waf(r#"
+        SecDefaultAction "phase:1,log,auditlog,pass"
+        SecRule ARGS:x "@streq 1" "id:1,phase:1,block"
+    "#);
+    assert!(get(&w, "/?x=1", &[]).interruption().is_none());
+}
+
+#[test]
+fn allow_skips_the_rest_of_the_request() {
+    let w = waf(r#"
+        SecRule REMOTE_ADDR "@ipMatch 10.0.0.1" "id:1,phase:1,allow,nolog"
+        SecRule ARGS "@rx ." "id:2,phase:1,deny"
+        SecRule ARGS "@rx ." "id:3,phase:2,deny"
+    "#);
+    let tx = get(&w, "/?a=1", &[]);
+    assert!(tx.interruption().is_none());
+    assert_eq!(ids(&tx), vec![1]);
+}
+
+#[test]
+fn error_log_line_has_modsecurity_fields() {
+    let w = waf(
+        r#"SecRule ARGS:q "@rx (?i)union" "id:42,phase:1,pass,msg:'SQLi, maybe',logdata:'Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}',capture,severity:CRITICAL,tag:'attack-sqli',ver:'X/1'""#,
+    );
+    let tx = get(&w, "/?q=UNION", &[("Host", "example.com")]);
+    let line = tx.error_log_lines().next().expect("a logged line");
+    for part in [
+        "[id \"42\"]",
+        "[msg \"SQLi, maybe\"]",
+        "[data \"Matched Data: UNION found within ARGS:q: UNION\"]",
+        "[severity \"CRITICAL\"]",
+        "[tag \"attack-sqli\"]",
+        "[ver \"X/1\"]",
+        "[hostname \"example.com\"]",
+        "[uri \"/?q=UNION\"]",
+    ] {
+        assert!(line.contains(part), "{part} missing in {line}");
+    }
+    assert!(!line.contains('\n'));
+}
+
+#[test]
+fn request_body_urlencoded_and_limits() {
+    let w = waf(r#"
+        SecRuleEngine On
+        SecRequestBodyAccess On
+        SecRequestBodyLimit 20
+        SecRequestBodyLimitAction Reject
+        SecRule ARGS_POST:a "@streq 1" "id:1,phase:2,deny,status:403"
+    "#);
+    let mut tx = w.new_transaction();
+    tx.process_uri("/", "POST", "HTTP/1.1");
+    tx.add_request_header("Content-Type", "application/x-www-form-urlencoded");
+    tx.process_request_headers();
+    tx.write_request_body(b"a=1&b=2");
+    assert_eq!(tx.process_request_body().map(|i| i.rule_id), Some(1));
+    let mut tx = w.new_transaction();
+    tx.process_uri("/", "POST", "HTTP/1.1");
+    tx.process_request_headers();
+    let it = tx.write_request_body(&[b'x'; 100]);
+    assert_eq!(it.map(|i| i.status), Some(413));
+}
