@@ -89,8 +89,7 @@ pub fn run(waf: &Waf, raw: &[u8]) -> (Transaction, Option<Interruption>) {
 }
 
 pub fn bench_request(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/bench/requests")
-        .join(name);
+    // shared/bench sits beside shared/crs.
+    let p = crs_dir().join("../bench/requests").join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
