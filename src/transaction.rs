@@ -289,6 +289,14 @@ impl Transaction {
                 };
                 self.vars.request_cookies.push((k.to_vec(), val.to_vec()));
             }
+        } else if name.eq_ignore_ascii_case(b"content-type") && self.body_processor.is_none() {
+            // Known at phase 1 already, as CRS 920400 expects.
+            let lc = String::from_utf8_lossy(value).to_ascii_lowercase();
+            if lc.starts_with("application/x-www-form-urlencoded") {
+                self.vars.reqbody_processor = Some("URLENCODED".into());
+            } else if lc.starts_with("multipart/form-data") {
+                self.vars.reqbody_processor = Some("MULTIPART".into());
+            }
         } else if name.eq_ignore_ascii_case(b"host") && self.vars.server_name.is_empty() {
             let host = match value.iter().rposition(|b| *b == b':') {
                 Some(i) if !value.contains(&b']') || value[i..].iter().all(|b| *b != b']') => {
@@ -369,18 +377,15 @@ impl Transaction {
             .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let processor = self.body_processor.clone().or_else(|| {
-            let lc = String::from_utf8_lossy(&ct).to_ascii_lowercase();
-            if lc.starts_with("application/x-www-form-urlencoded") {
-                Some("URLENCODED".to_string())
-            } else if lc.starts_with("multipart/form-data") {
-                Some("MULTIPART".to_string())
-            } else if self.force_request_body_variable {
-                Some("URLENCODED".to_string())
-            } else {
-                None
-            }
-        });
+        let processor = self
+            .body_processor
+            .clone()
+            .or_else(|| self.vars.reqbody_processor.clone());
+        // ModSecurity fills REQUEST_BODY only for URLENCODED bodies, bodies
+        // no processor claims, or when forced; JSON, XML and multipart bodies
+        // are seen through their parsed variables instead.
+        self.vars.request_body_hidden = !self.force_request_body_variable
+            && processor.as_deref().is_some_and(|p| p != "URLENCODED");
         let Some(processor) = processor else { return };
         if self.vars.request_body.is_empty() {
             self.vars.reqbody_processor = Some(processor);
@@ -939,7 +944,10 @@ impl Transaction {
                 rm.targets
                     .push((RuleSelector::Msg(m.clone()), *v, k.clone()))
             }
-            Ctl::RequestBodyProcessor(p) => self.body_processor = Some(p.clone()),
+            Ctl::RequestBodyProcessor(p) => {
+                self.body_processor = Some(p.clone());
+                self.vars.reqbody_processor = Some(p.clone());
+            }
             Ctl::ResponseBodyProcessor(_) => {}
             Ctl::RequestBodyAccess(b) => self.request_body_access = *b,
             Ctl::RequestBodyLimit(n) => self.request_body_limit = *n,

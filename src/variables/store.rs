@@ -73,6 +73,8 @@ pub struct TxVars {
     pub request_protocol: Vec<u8>,
     pub query_string: Vec<u8>,
     pub request_body: Vec<u8>,
+    /// REQUEST_BODY reads empty (the body went to a JSON/XML/multipart processor).
+    pub request_body_hidden: bool,
     pub response_body: Vec<u8>,
     pub files: Vec<UploadedFile>,
     pub part_headers: Vec<Pair>,
@@ -227,7 +229,10 @@ impl TxVars {
             RequestMethod => single(Cow::Borrowed(&self.request_method), out),
             RequestProtocol => single(Cow::Borrowed(&self.request_protocol), out),
             QueryString => single(Cow::Borrowed(&self.query_string), out),
-            RequestBody => single(Cow::Borrowed(&self.request_body), out),
+            RequestBody if !self.request_body_hidden => {
+                single(Cow::Borrowed(&self.request_body), out)
+            }
+            RequestBody => {}
             RequestBodyLength => single(num(self.request_body.len()), out),
             ResponseBody => single(Cow::Borrowed(&self.response_body), out),
             ResponseContentLength => {
