@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
 use crate::operators::OpContext;
 use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
-use crate::variables::{Collection, KeySel, TxVars, Var};
+use crate::variables::{CurrentRule, KeySel, TxVars, Var};
 
 mod setvar {
     pub use crate::actions::setvar_to_int as to_int;
@@ -91,7 +91,7 @@ pub struct MatchedRule {
     pub disruptive: bool,
     /// Variables that matched (last is the chain's final match).
     pub matched: Vec<MatchedVar>,
-    /// The ModSecurity-format error-log line for this match.
+    /// The ModSecurity-format error-log line for this match (empty for `nolog` rules).
     pub error_log: String,
 }
 
@@ -124,8 +124,49 @@ fn in_ranges(ranges: &[(u64, u64)], id: u64) -> bool {
     ranges.iter().any(|(a, b)| (*a..=*b).contains(&id))
 }
 
-/// Transformation-cache key: the pipeline and the input value.
-type CacheKey = (Arc<str>, Vec<u8>);
+/// Transformation-cache key: pipeline identity, value address and length.
+type CacheKey = (usize, usize, usize);
+
+/// A value whose transformed form may be cached for the rest of the phase:
+/// borrowed request/response data, never collections that actions change.
+fn cacheable(item: &crate::variables::Item<'_>) -> bool {
+    matches!(item.value, Cow::Borrowed(_))
+        && item.value.len() >= 8
+        && !matches!(
+            item.var,
+            Var::Tx
+                | Var::Env
+                | Var::Rule
+                | Var::MatchedVar
+                | Var::MatchedVars
+                | Var::MatchedVarName
+                | Var::MatchedVarsNames
+        )
+        && !item.var.is_persistent()
+}
+
+/// FxHash: the cache keys are three machine words, SipHash is wasted on them.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// A value that matched, waiting for its actions to run.
 struct Found {
@@ -158,7 +199,8 @@ pub struct Transaction {
     audit_engine: String,
     audit_log_parts: String,
     /// t:-pipeline results within this transaction, keyed by value and pipeline.
-    tcache: HashMap<CacheKey, Vec<u8>>,
+    /// `None` = the pipeline left the value unchanged. Cleared at each phase.
+    tcache: HashMap<CacheKey, Option<Vec<u8>>, FxBuild>,
 }
 
 impl Transaction {
@@ -187,7 +229,7 @@ impl Transaction {
             logging_done: false,
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
-            tcache: HashMap::new(),
+            tcache: HashMap::default(),
             vars,
             id,
             rules,
@@ -580,6 +622,9 @@ impl Transaction {
             Some(AllowScope::Phase) => self.allow = None,
             _ => {}
         }
+        // Values may have been replaced since the last phase (body arguments,
+        // response headers): cached addresses are only trusted within a phase.
+        self.tcache.clear();
         let rules = self.rules.clone();
         let list = &rules.phases[phase as usize - 1];
         let mut i = 0;
@@ -592,7 +637,7 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            let matched = self.eval_rule(rule, phase);
+            let matched = self.eval_rule(rule, phase, i);
             if self.interruption.is_some() || self.engine == RuleEngineMode::Off {
                 break;
             }
@@ -630,23 +675,13 @@ impl Transaction {
     }
 
     /// Evaluates a rule and its chain; runs actions; true when the whole chain matched.
-    fn eval_rule(&mut self, rule: &Rule, phase: u8) -> bool {
+    fn eval_rule(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
         self.vars.matched_vars.clear();
-        self.vars.rule = Collection::default();
-        self.vars.rule.set(b"id", rule.id.to_string().into_bytes());
-        self.vars.rule.set(b"phase", phase.to_string().into_bytes());
-        self.vars
-            .rule
-            .set(b"rev", rule.meta.rev.clone().into_bytes());
-        self.vars
-            .rule
-            .set(b"ver", rule.meta.ver.clone().into_bytes());
-        if let Some(s) = rule.meta.severity {
-            self.vars.rule.set(b"severity", s.to_string().into_bytes());
-        }
-        if let Some(m) = &rule.meta.msg {
-            self.vars.rule.set(b"msg", m.raw().as_bytes().to_vec());
-        }
+        self.vars.rule = Some(CurrentRule {
+            rules: self.rules.clone(),
+            phase,
+            index,
+        });
         let mut all: Vec<MatchedVar> = Vec::new();
         let mut first_meta: Option<(String, String)> = None;
         let mut link = Some(rule);
@@ -731,12 +766,15 @@ impl Transaction {
                 matched: all,
                 error_log: String::new(),
             };
-            m.error_log = crate::logging::error_log_line(
-                &m,
-                rule,
-                self.interruption.as_ref(),
-                &self.log_context(),
-            );
+            // Only logged rules get a line: formatting is the costliest part of a match.
+            if rule.log {
+                m.error_log = crate::logging::error_log_line(
+                    &m,
+                    rule,
+                    self.interruption.as_ref(),
+                    &self.log_context(),
+                );
+            }
             self.matched.push(m);
         }
         true
@@ -788,7 +826,6 @@ impl Transaction {
         for t in &r.targets {
             self.vars.collect(t, &mut items);
         }
-        let mut cache_hits: Vec<(CacheKey, Vec<u8>)> = Vec::new();
         for item in &items {
             if removed
                 .iter()
@@ -822,8 +859,7 @@ impl Transaction {
                     }
                     cur = Cow::Owned(next);
                 }
-            } else if item.var == Var::Tx || item.value.len() < 16 {
-                // Small values: transforming again is cheaper than caching.
+            } else if !cacheable(item) {
                 let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
                 for t in &r.transforms {
                     if let Cow::Owned(v) = t(&cur) {
@@ -832,25 +868,35 @@ impl Transaction {
                 }
                 eval(&cur, &mut found);
             } else {
-                let key = (r.transform_key.clone(), item.value.to_vec());
-                if let Some(v) = self.tcache.get(&key) {
-                    eval(v, &mut found);
-                } else {
-                    let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
-                    for t in &r.transforms {
-                        if let Cow::Owned(v) = t(&cur) {
-                            cur = Cow::Owned(v);
+                // Request and response data do not move or change within a
+                // phase, so the value's address identifies it; no hashing of
+                // the bytes, no copy of the key.
+                let key = (
+                    Arc::as_ptr(&r.transform_key) as *const u8 as usize,
+                    item.value.as_ptr() as usize,
+                    item.value.len(),
+                );
+                match self.tcache.get(&key) {
+                    Some(Some(v)) => eval(v, &mut found),
+                    Some(None) => eval(&item.value, &mut found),
+                    None => {
+                        let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
+                        for t in &r.transforms {
+                            if let Cow::Owned(v) = t(&cur) {
+                                cur = Cow::Owned(v);
+                            }
                         }
+                        eval(&cur, &mut found);
+                        let stored = match cur {
+                            Cow::Borrowed(_) => None,
+                            Cow::Owned(v) => Some(v),
+                        };
+                        self.tcache.insert(key, stored);
                     }
-                    eval(&cur, &mut found);
-                    cache_hits.push((key, cur.into_owned()));
                 }
             }
         }
-        drop(items);
-        for (k, v) in cache_hits {
-            self.tcache.insert(k, v);
-        }
+
         found
     }
 

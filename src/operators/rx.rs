@@ -78,8 +78,12 @@ fn byte_hex_escapes(pattern: &str) -> String {
 
 /// Runs `re` on `input`, pushing groups 0..=9 of the first match when capturing.
 pub(crate) fn match_capture(re: &Regex, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+    // The fast search decides; group positions are only worth finding on a match.
+    if !re.is_match(input) {
+        return false;
+    }
     if !ctx.capturing() {
-        return re.is_match(input);
+        return true;
     }
     match re.captures(input) {
         Some(caps) => {

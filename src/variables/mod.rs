@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use regex::bytes::Regex;
 
-pub use store::{Collection, TxVars};
+pub use store::{Collection, CurrentRule, TxVars};
 
 macro_rules! vars {
     ($( $v:ident = $name:literal ),* $(,)?) => {

@@ -56,6 +56,43 @@ impl Collection {
     }
 }
 
+/// Where the rule being evaluated lives, so RULE costs nothing until read.
+#[derive(Debug, Clone)]
+pub struct CurrentRule {
+    /// The shared rule set.
+    pub rules: std::sync::Arc<crate::rules::RuleSet>,
+    /// Phase 1-5.
+    pub phase: u8,
+    /// Index in the phase list.
+    pub index: usize,
+}
+
+impl CurrentRule {
+    fn fields(&self) -> Vec<(&'static [u8], Vec<u8>)> {
+        let Some(crate::rules::Entry::Rule(r)) =
+            self.rules.phases[self.phase as usize - 1].get(self.index)
+        else {
+            return Vec::new();
+        };
+        let mut v: Vec<(&'static [u8], Vec<u8>)> = vec![
+            (b"id", r.id.to_string().into_bytes()),
+            (b"phase", self.phase.to_string().into_bytes()),
+            (b"rev", r.meta.rev.clone().into_bytes()),
+            (b"ver", r.meta.ver.clone().into_bytes()),
+        ];
+        if let Some(s) = r.meta.severity {
+            v.push((b"severity", s.to_string().into_bytes()));
+        }
+        if let Some(m) = &r.meta.msg {
+            v.push((b"msg", m.raw().as_bytes().to_vec()));
+        }
+        if let Some(m) = &r.meta.logdata {
+            v.push((b"logdata", m.raw().as_bytes().to_vec()));
+        }
+        v
+    }
+}
+
 /// Everything rules can read, filled as the transaction advances.
 #[derive(Debug, Default)]
 pub struct TxVars {
@@ -92,7 +129,8 @@ pub struct TxVars {
     /// IP, GLOBAL, SESSION, USER, RESOURCE: per transaction for now.
     pub persistent: Vec<(Var, Collection)>,
     pub env: Collection,
-    pub rule: Collection,
+    /// The rule being evaluated (RULE), read lazily from the rule set.
+    pub rule: Option<CurrentRule>,
     pub matched_var: Option<(String, Vec<u8>)>,
     pub matched_vars: Vec<(String, Vec<u8>)>,
     pub unique_id: String,
@@ -333,7 +371,19 @@ impl TxVars {
             }
             Tx => coll(&self.tx, out),
             Env => coll(&self.env, out),
-            Rule => coll(&self.rule, out),
+            Rule => {
+                if let Some(cur) = &self.rule {
+                    for (k, v) in cur.fields() {
+                        if keep(k) {
+                            out.push(Item {
+                                var: t.var,
+                                key: Cow::Borrowed(k),
+                                value: Cow::Owned(v),
+                            });
+                        }
+                    }
+                }
+            }
             Ip | Global | Session | User | Resource => {
                 if let Some(c) = self.persistent(t.var) {
                     coll(c, out)
