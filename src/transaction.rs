@@ -229,7 +229,7 @@ impl Transaction {
             logging_done: false,
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
-            tcache: HashMap::default(),
+            tcache: HashMap::with_capacity_and_hasher(256, FxBuild::default()),
             vars,
             id,
             rules,
