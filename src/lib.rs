@@ -24,6 +24,7 @@
 //! assert_eq!((it.rule_id, it.status), (2, 403));
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod actions;
 pub mod body;

@@ -63,19 +63,33 @@ pub enum Action {
 /// What the action list of one rule (or chain link) sets.
 #[derive(Debug, Default)]
 pub struct Draft {
+    /// `id`.
     pub id: Option<u64>,
+    /// `phase`.
     pub phase: Option<u8>,
+    /// Reported metadata.
     pub meta: Meta,
+    /// `log`/`nolog`.
     pub log: Option<bool>,
+    /// `auditlog`/`noauditlog`.
     pub auditlog: Option<bool>,
+    /// `t:` pipeline with names.
     pub transforms: Vec<(String, Transformation)>,
+    /// `multiMatch`.
     pub multi_match: bool,
+    /// `capture`.
     pub capture: bool,
+    /// The disruptive action.
     pub disruptive: Option<Disruptive>,
+    /// `status`.
     pub status: Option<u16>,
+    /// Non-disruptive actions in order.
     pub actions: Vec<Action>,
+    /// `chain`.
     pub chain: bool,
+    /// `skip`.
     pub skip: usize,
+    /// `skipAfter`.
     pub skip_after: Option<String>,
 }
 

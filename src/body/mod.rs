@@ -64,8 +64,9 @@ pub struct BodyOutput {
     pub files: Vec<UploadedFile>,
     /// MULTIPART_PART_HEADERS: part name -> one full header line per entry.
     pub part_headers: Vec<Pair>,
-    /// MULTIPART_NAME: part names; MULTIPART_FILENAME: part file names.
+    /// MULTIPART_NAME: part names.
     pub multipart_names: Vec<Vec<u8>>,
+    /// MULTIPART_FILENAME: part file names.
     pub multipart_filenames: Vec<Vec<u8>>,
     /// Flag variables with numeric values (`MULTIPART_STRICT_ERROR`,
     /// `MULTIPART_UNMATCHED_BOUNDARY`, `URLENCODED_ERROR`, ...). Only flags

@@ -96,50 +96,89 @@ impl CurrentRule {
 /// Everything rules can read, filled as the transaction advances.
 #[derive(Debug, Default)]
 pub struct TxVars {
+    /// ARGS_GET, in query order.
     pub args_get: Vec<Pair>,
+    /// ARGS_POST, in body order.
     pub args_post: Vec<Pair>,
+    /// REQUEST_HEADERS, names as sent.
     pub request_headers: Vec<Pair>,
+    /// REQUEST_COOKIES.
     pub request_cookies: Vec<Pair>,
+    /// RESPONSE_HEADERS.
     pub response_headers: Vec<Pair>,
+    /// REQUEST_URI (path and query, no fragment).
     pub request_uri: Vec<u8>,
+    /// REQUEST_URI_RAW, as sent.
     pub request_uri_raw: Vec<u8>,
+    /// REQUEST_FILENAME (decoded path).
     pub request_filename: Vec<u8>,
+    /// REQUEST_BASENAME.
     pub request_basename: Vec<u8>,
+    /// REQUEST_LINE.
     pub request_line: Vec<u8>,
+    /// REQUEST_METHOD.
     pub request_method: Vec<u8>,
+    /// REQUEST_PROTOCOL.
     pub request_protocol: Vec<u8>,
+    /// QUERY_STRING.
     pub query_string: Vec<u8>,
+    /// The buffered request body.
     pub request_body: Vec<u8>,
     /// REQUEST_BODY reads empty (the body went to a JSON/XML/multipart processor).
     pub request_body_hidden: bool,
+    /// RESPONSE_BODY.
     pub response_body: Vec<u8>,
+    /// Uploaded files (FILES*).
     pub files: Vec<UploadedFile>,
+    /// MULTIPART_PART_HEADERS.
     pub part_headers: Vec<Pair>,
+    /// MULTIPART_NAME.
     pub multipart_names: Vec<Vec<u8>>,
+    /// MULTIPART_FILENAME.
     pub multipart_filenames: Vec<Vec<u8>>,
+    /// A multipart body was parsed (its flags read 0 when unset).
     pub multipart_processed: bool,
+    /// Flag variables set by body processors.
     pub flags: Vec<(&'static str, u64)>,
+    /// XML:/* text nodes.
     pub xml_text: Vec<Vec<u8>>,
+    /// XML://@* attribute values.
     pub xml_attrs: Vec<Vec<u8>>,
+    /// REQBODY_ERROR_MSG when parsing failed.
     pub reqbody_error: Option<String>,
+    /// REQBODY_PROCESSOR.
     pub reqbody_processor: Option<String>,
+    /// RESPONSE_STATUS.
     pub response_status: Option<u16>,
+    /// RESPONSE_PROTOCOL.
     pub response_protocol: Vec<u8>,
+    /// TX.
     pub tx: Collection,
     /// IP, GLOBAL, SESSION, USER, RESOURCE: per transaction for now.
     pub persistent: Vec<(Var, Collection)>,
+    /// ENV entries set by `setenv`.
     pub env: Collection,
     /// The rule being evaluated (RULE), read lazily from the rule set.
     pub rule: Option<CurrentRule>,
+    /// MATCHED_VAR_NAME and MATCHED_VAR.
     pub matched_var: Option<(String, Vec<u8>)>,
+    /// MATCHED_VARS of the current rule.
     pub matched_vars: Vec<(String, Vec<u8>)>,
+    /// UNIQUE_ID.
     pub unique_id: String,
+    /// REMOTE_ADDR.
     pub remote_addr: String,
+    /// REMOTE_PORT.
     pub remote_port: u16,
+    /// SERVER_ADDR.
     pub server_addr: String,
+    /// SERVER_PORT.
     pub server_port: u16,
+    /// SERVER_NAME.
     pub server_name: Vec<u8>,
+    /// HIGHEST_SEVERITY.
     pub highest_severity: Option<u8>,
+    /// Start of the transaction (DURATION).
     pub started: Option<std::time::Instant>,
 }
 
