@@ -91,3 +91,11 @@ fn detection_only_logs_but_never_interrupts() {
     assert!(it.is_none());
     assert!(ids(&tx).contains(&949110), "matched {:?}", ids(&tx));
 }
+
+#[test]
+#[ignore = "diagnostic: prints what a benign GET matches"]
+fn print_benign_matches() {
+    let waf = waf();
+    let (tx, _) = run(&waf, &bench_request("01-benign-get.http"));
+    eprintln!("{} matched: {:?}", tx.matched_rules().len(), ids(&tx));
+}
