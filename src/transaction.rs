@@ -822,7 +822,7 @@ impl Transaction {
             .map(|(_, v, k)| (*v, k))
             .collect();
         let mut found = Vec::new();
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(16);
         for t in &r.targets {
             self.vars.collect(t, &mut items);
         }
