@@ -649,7 +649,8 @@ impl Transaction {
                     break;
                 }
                 if rule.skip > 0 {
-                    i += rule.skip + 1;
+                    // `skip:N` comes from the rule file; N may be huge.
+                    i = i.saturating_add(rule.skip).saturating_add(1);
                     continue;
                 }
                 if let Some((_, target)) = &rule.skip_after {
@@ -1060,4 +1061,22 @@ fn percent_decode_path(path: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Waf;
+
+    #[test]
+    fn huge_skip_ends_the_phase_without_overflow() {
+        let waf = Waf::from_directives(
+            "SecRuleEngine On\n\
+             SecAction \"id:1,phase:1,pass,nolog,skip:18446744073709551615\"\n\
+             SecAction \"id:2,phase:1,deny,status:403\"",
+        )
+        .unwrap();
+        let mut tx = waf.new_transaction();
+        tx.process_uri("/", "GET", "HTTP/1.1");
+        assert!(tx.process_request_headers().is_none());
+    }
 }
