@@ -7,6 +7,10 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out target/release/deps/instructions-*
 //! TX_COUNT=0 valgrind ...   # the load alone, to subtract
 //! ```
+//!
+//! With `KEEP=1` the transactions (after phase 1, as the agent caches them
+//! between request and response) are kept alive, and the resident set size
+//! after loading CRS and the growth per kept transaction are printed.
 
 use std::path::PathBuf;
 
@@ -40,6 +44,30 @@ fn main() {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim(), v.trim()))
         .collect();
+    let rss_loaded = rss_kib();
+    if std::env::var_os("KEEP").is_some() {
+        let mut kept = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut tx = waf.new_transaction();
+            tx.process_connection("192.0.2.10", 40000, "192.0.2.1", 80);
+            tx.process_uri(uri, method, version);
+            for (k, v) in &headers {
+                tx.add_request_header(k, v);
+            }
+            tx.process_request_headers();
+            tx.process_request_body();
+            kept.push(tx);
+        }
+        let rss_kept = rss_kib();
+        println!(
+            "RSS after loading CRS: {} KiB; {} transactions kept: +{} KiB ({} bytes each)",
+            rss_loaded,
+            kept.len(),
+            rss_kept.saturating_sub(rss_loaded),
+            rss_kept.saturating_sub(rss_loaded) * 1024 / kept.len().max(1) as u64
+        );
+        return;
+    }
     let mut blocked = 0;
     for _ in 0..n {
         let mut tx = waf.new_transaction();
@@ -58,4 +86,16 @@ fn main() {
         blocked += usize::from(tx.interruption().is_some());
     }
     println!("{n} transactions, {blocked} blocked");
+}
+
+/// VmRSS of this process in KiB (0 where /proc is unavailable).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
 }

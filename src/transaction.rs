@@ -65,8 +65,8 @@ pub struct MatchedRule {
     pub id: u64,
     /// Phase it ran in.
     pub phase: u8,
-    /// Rule file and line.
-    pub file: String,
+    /// Rule file (shared with the rule set).
+    pub file: Arc<str>,
     /// 1-based line.
     pub line: usize,
     /// Expanded `msg`.
@@ -76,9 +76,9 @@ pub struct MatchedRule {
     /// Severity 0-7, when set.
     pub severity: Option<u8>,
     /// `tag` actions.
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     /// `ver`.
-    pub ver: String,
+    pub ver: Arc<str>,
     /// `rev`.
     pub rev: String,
     /// `maturity`.
@@ -229,7 +229,7 @@ impl Transaction {
             logging_done: false,
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
-            tcache: HashMap::with_capacity_and_hasher(256, FxBuild::default()),
+            tcache: HashMap::default(),
             vars,
             id,
             rules,
@@ -624,7 +624,7 @@ impl Transaction {
         }
         // Values may have been replaced since the last phase (body arguments,
         // response headers): cached addresses are only trusted within a phase.
-        self.tcache.clear();
+        self.tcache = HashMap::with_capacity_and_hasher(256, FxBuild::default());
         let rules = self.rules.clone();
         let list = &rules.phases[phase as usize - 1];
         let mut i = 0;
@@ -660,6 +660,9 @@ impl Transaction {
             }
             i += 1;
         }
+        // The agent keeps transactions between request and response: do not
+        // keep cached transformations alive with them.
+        self.tcache = HashMap::default();
     }
 
     fn is_removed(&self, r: &Rule) -> bool {
@@ -752,13 +755,13 @@ impl Transaction {
             let mut m = MatchedRule {
                 id: rule.id,
                 phase,
-                file: rule.file.to_string(),
+                file: rule.file.clone(),
                 line: rule.line,
                 msg,
                 data,
                 severity: rule.meta.severity,
-                tags: rule.meta.tags.clone(),
-                ver: rule.meta.ver.clone(),
+                tags: rule.shared_tags.clone(),
+                ver: rule.shared_ver.clone(),
                 rev: rule.meta.rev.clone(),
                 maturity: rule.meta.maturity,
                 accuracy: rule.meta.accuracy,

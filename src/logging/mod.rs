@@ -95,7 +95,7 @@ pub fn error_log_line(
         m.maturity.unwrap_or(0),
         m.accuracy.unwrap_or(0),
     ));
-    for t in &m.tags {
+    for t in m.tags.iter() {
         l.push_str(&format!(" [tag \"{}\"]", escape(t, MAX_FIELD)));
     }
     l.push_str(&format!(

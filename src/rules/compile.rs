@@ -535,6 +535,8 @@ impl Compiler {
             skip: draft.skip,
             skip_after: draft.skip_after.map(|m| (m, usize::MAX)),
             chain: None,
+            shared_tags: Arc::from(Vec::new()),
+            shared_ver: Arc::from(""),
         };
         if is_link && (rule.skip > 0 || rule.skip_after.is_some()) {
             return Err(Error::at(
@@ -583,6 +585,8 @@ impl Compiler {
             let len = p.len();
             for (i, e) in p.iter_mut().enumerate() {
                 if let Entry::Rule(r) = e {
+                    r.shared_tags = Arc::from(r.meta.tags.clone());
+                    r.shared_ver = Arc::from(r.meta.ver.as_str());
                     if let Some((name, target)) = &mut r.skip_after {
                         if !self.markers.contains(name.as_str())
                             && !name.parse::<u64>().is_ok_and(|n| self.ids.contains(&n))

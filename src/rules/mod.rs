@@ -90,6 +90,10 @@ pub struct Rule {
     pub skip_after: Option<(String, usize)>,
     /// The next link of the chain.
     pub chain: Option<Box<Rule>>,
+    /// `meta.tags`, shared with every match report (filled when loading ends).
+    pub shared_tags: Arc<[String]>,
+    /// `meta.ver`, shared likewise.
+    pub shared_ver: Arc<str>,
 }
 
 impl Rule {
