@@ -145,6 +145,17 @@ fn cacheable(item: &crate::variables::Item<'_>) -> bool {
         && !item.var.is_persistent()
 }
 
+/// Runs a rule's transformation pipeline; borrowed while nothing changes.
+fn run_pipeline<'a>(r: &Rule, value: &'a [u8]) -> Cow<'a, [u8]> {
+    let mut cur: Cow<'a, [u8]> = Cow::Borrowed(value);
+    for t in &r.transforms {
+        if let Cow::Owned(v) = t(&cur) {
+            cur = Cow::Owned(v);
+        }
+    }
+    cur
+}
+
 /// FxHash: the cache keys are three machine words, SipHash is wasted on them.
 #[derive(Default, Clone, Copy)]
 struct FxHasher(u64);
@@ -864,12 +875,7 @@ impl Transaction {
                     cur = Cow::Owned(next);
                 }
             } else if !cacheable(item) {
-                let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
-                for t in &r.transforms {
-                    if let Cow::Owned(v) = t(&cur) {
-                        cur = Cow::Owned(v);
-                    }
-                }
+                let cur = run_pipeline(r, &item.value);
                 eval(&cur, &mut found);
             } else {
                 // Request and response data do not move or change within a
@@ -884,12 +890,7 @@ impl Transaction {
                     Some(Some(v)) => eval(v, &mut found),
                     Some(None) => eval(&item.value, &mut found),
                     None => {
-                        let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
-                        for t in &r.transforms {
-                            if let Cow::Owned(v) = t(&cur) {
-                                cur = Cow::Owned(v);
-                            }
-                        }
+                        let cur = run_pipeline(r, &item.value);
                         eval(&cur, &mut found);
                         let stored = match cur {
                             Cow::Borrowed(_) => None,
