@@ -58,4 +58,8 @@ wait_port "$be"; wait_port "$ag"
 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
 wait_port "$fe"
 sleep 1
-"$bin/crs-tests" --crs-dir "$crs" --http "127.0.0.1:$fe" --log-file "$work/error.log" "$@"
+# HAProxy's own request handling differs from Apache's: its overrides apply
+# unless the caller chose --overrides/--no-overrides.
+ovr=(--overrides "$root/crs-tests/haproxy-overrides.yaml")
+for a in "$@"; do case "$a" in --overrides|--no-overrides) ovr=() ;; esac; done
+"$bin/crs-tests" --crs-dir "$crs" --http "127.0.0.1:$fe" --log-file "$work/error.log" "${ovr[@]}" "$@"
