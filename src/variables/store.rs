@@ -260,6 +260,20 @@ impl TxVars {
             }
         };
         let coll = |c: &'a Collection, out: &mut Vec<Item<'a>>| {
+            // `TX:name` is the common case (CRS reads its settings this way):
+            // one map lookup instead of testing every key.
+            if let KeySel::Key(key) = &t.sel {
+                if let Some((k, v)) = c.map.get_key_value(key.as_slice()) {
+                    if !t.exclusions.iter().any(|e| e.matches(k)) {
+                        out.push(Item {
+                            var: t.var,
+                            key: Cow::Borrowed(k),
+                            value: Cow::Borrowed(v),
+                        });
+                    }
+                }
+                return;
+            }
             for (k, v) in c.iter() {
                 if keep(k) {
                     out.push(Item {
