@@ -99,22 +99,22 @@ pub struct MatchedRule {
 #[derive(Default)]
 struct Removals {
     ids: Vec<(u64, u64)>,
-    tags: Vec<regex::Regex>,
+    tags: Vec<crate::actions::TagSel>,
     msgs: Vec<String>,
     targets: Vec<(RuleSelector, Var, KeySel)>,
 }
 
 enum RuleSelector {
     Ids(Vec<(u64, u64)>),
-    Tag(regex::Regex),
+    Tag(crate::actions::TagSel),
     Msg(String),
 }
 
 impl RuleSelector {
-    fn selects(&self, r: &Rule) -> bool {
+    fn selects(&self, rules: &RuleSet, r: &Rule) -> bool {
         match self {
             RuleSelector::Ids(ids) => in_ranges(ids, r.id),
-            RuleSelector::Tag(t) => r.meta.tags.iter().any(|x| t.is_match(x)),
+            RuleSelector::Tag(t) => t.selects(rules, r),
             RuleSelector::Msg(m) => r.meta.msg.as_ref().is_some_and(|x| x.raw() == m),
         }
     }
@@ -682,7 +682,7 @@ impl Transaction {
             || rm
                 .tags
                 .iter()
-                .any(|t| r.meta.tags.iter().any(|x| t.is_match(x)))
+                .any(|t| t.selects(&self.rules, r))
             || rm
                 .msgs
                 .iter()
@@ -833,7 +833,7 @@ impl Transaction {
             .removals
             .targets
             .iter()
-            .filter(|(sel, _, _)| sel.selects(head))
+            .filter(|(sel, _, _)| sel.selects(&self.rules, head))
             .map(|(_, v, k)| (*v, k))
             .collect();
         let mut found = Vec::new();

@@ -5,7 +5,7 @@
 mod ctl;
 mod setvar;
 
-pub use ctl::{parse_ranges as parse_ranges_pub, Ctl};
+pub use ctl::{parse_ranges as parse_ranges_pub, Ctl, TagSel};
 pub use setvar::{to_int as setvar_to_int, SetOp, SetVar};
 
 use crate::macros::MacroString;
