@@ -218,8 +218,11 @@ impl Transaction {
     pub(crate) fn new(rules: Arc<RuleSet>, id: String) -> Transaction {
         let c = &rules.config;
         let vars = TxVars {
-            unique_id: id.clone(),
-            started: Some(std::time::Instant::now()),
+            data: Arc::new(crate::variables::TxData {
+                unique_id: id.clone(),
+                started: Some(std::time::Instant::now()),
+                ..Default::default()
+            }),
             ..TxVars::default()
         };
         Transaction {
@@ -265,15 +268,15 @@ impl Transaction {
         server_ip: &str,
         server_port: u16,
     ) {
-        self.vars.remote_addr = client_ip.to_string();
-        self.vars.remote_port = client_port;
-        self.vars.server_addr = server_ip.to_string();
-        self.vars.server_port = server_port;
+        self.vars.data_mut().remote_addr = client_ip.to_string();
+        self.vars.data_mut().remote_port = client_port;
+        self.vars.data_mut().server_addr = server_ip.to_string();
+        self.vars.data_mut().server_port = server_port;
     }
 
     /// Sets SERVER_NAME (otherwise taken from the Host header).
     pub fn set_server_name(&mut self, name: &str) {
-        self.vars.server_name = name.as_bytes().to_vec();
+        self.vars.data_mut().server_name = name.as_bytes().to_vec();
     }
 
     /// Records the request line: `uri` is the request target as sent
@@ -285,7 +288,7 @@ impl Transaction {
         protocol: impl AsRef<[u8]>,
     ) {
         let (uri, method, protocol) = (uri.as_ref(), method.as_ref(), protocol.as_ref());
-        let v = &mut self.vars;
+        let v = self.vars.data_mut();
         v.request_method = method.to_vec();
         v.request_protocol = protocol.to_vec();
         v.request_uri_raw = uri.to_vec();
@@ -340,7 +343,7 @@ impl Transaction {
                     Some(i) => (trim(&part[..i]), &part[i + 1..]),
                     None => (part, &b""[..]),
                 };
-                self.vars.request_cookies.push((k.to_vec(), val.to_vec()));
+                self.vars.data_mut().request_cookies.push((k.to_vec(), val.to_vec()));
             }
         } else if name.eq_ignore_ascii_case(b"content-type") && self.body_processor.is_none() {
             // Known at phase 1 already, as CRS 920400 expects.
@@ -350,16 +353,17 @@ impl Transaction {
             } else if lc.starts_with("multipart/form-data") {
                 self.vars.reqbody_processor = Some("MULTIPART".into());
             }
-        } else if name.eq_ignore_ascii_case(b"host") && self.vars.server_name.is_empty() {
+        } else if name.eq_ignore_ascii_case(b"host") && self.vars.data.server_name.is_empty() {
             let host = match value.iter().rposition(|b| *b == b':') {
                 Some(i) if !value.contains(&b']') || value[i..].iter().all(|b| *b != b']') => {
                     &value[..i]
                 }
                 _ => value,
             };
-            self.vars.server_name = host.to_vec();
+            self.vars.data_mut().server_name = host.to_vec();
         }
         self.vars
+            .data_mut()
             .request_headers
             .push((name.to_vec(), value.to_vec()));
     }
@@ -384,12 +388,12 @@ impl Transaction {
         }
         let room = self
             .request_body_limit
-            .saturating_sub(self.vars.request_body.len());
+            .saturating_sub(self.vars.data.request_body.len());
         if data.len() > room {
-            self.vars.request_body.extend_from_slice(&data[..room]);
+            self.vars.data_mut().request_body.extend_from_slice(&data[..room]);
             self.request_body_truncated = true;
             if self.rules.config.request_body_limit_action == BodyLimitAction::Reject {
-                self.vars.flags.push(("INBOUND_DATA_ERROR", 1));
+                self.vars.data_mut().flags.push(("INBOUND_DATA_ERROR", 1));
                 if self.engine == RuleEngineMode::On {
                     self.interruption = Some(Interruption {
                         rule_id: 0,
@@ -400,7 +404,7 @@ impl Transaction {
                 }
             }
         } else {
-            self.vars.request_body.extend_from_slice(data);
+            self.vars.data_mut().request_body.extend_from_slice(data);
         }
         self.interruption.clone()
     }
@@ -416,7 +420,7 @@ impl Transaction {
         if self.request_body_access {
             self.parse_request_body();
         } else {
-            self.vars.request_body.clear();
+            self.vars.data_mut().request_body.clear();
         }
         self.run_phase(2);
         self.interruption.clone()
@@ -425,6 +429,7 @@ impl Transaction {
     fn parse_request_body(&mut self) {
         let ct = self
             .vars
+            .data
             .request_headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
@@ -437,32 +442,32 @@ impl Transaction {
         // ModSecurity fills REQUEST_BODY only for URLENCODED bodies, bodies
         // no processor claims, or when forced; JSON, XML and multipart bodies
         // are seen through their parsed variables instead.
-        self.vars.request_body_hidden = !self.force_request_body_variable
+        self.vars.data_mut().request_body_hidden = !self.force_request_body_variable
             && processor.as_deref().is_some_and(|p| p != "URLENCODED");
         let Some(processor) = processor else { return };
-        if self.vars.request_body.is_empty() {
+        if self.vars.data.request_body.is_empty() {
             self.vars.reqbody_processor = Some(processor);
             return;
         }
         let c = &self.rules.config;
         let limits = crate::body::BodyLimits {
-            arguments_limit: c.arguments_limit.saturating_sub(self.vars.args_get.len()),
+            arguments_limit: c.arguments_limit.saturating_sub(self.vars.data.args_get.len()),
             json_depth_limit: c.json_depth_limit,
             upload_file_limit: c.upload_file_limit,
         };
-        let body = &self.vars.request_body;
+        if processor == "MULTIPART" {
+            self.vars.data_mut().multipart_processed = true;
+        }
+        let body = &self.vars.data.request_body;
         let out = match processor.as_str() {
             "URLENCODED" => crate::body::urlencoded::process(body, c.argument_separator, &limits),
-            "MULTIPART" => {
-                self.vars.multipart_processed = true;
-                crate::body::multipart::process(body, &ct, &limits)
-            }
+            "MULTIPART" => crate::body::multipart::process(body, &ct, &limits),
             "JSON" => crate::body::json::process(body, &limits),
             "XML" => crate::body::xml::process(body, &limits),
             _ => crate::body::BodyOutput::default(),
         };
-        let v = &mut self.vars;
-        v.reqbody_processor = Some(processor);
+        self.vars.reqbody_processor = Some(processor);
+        let v = self.vars.data_mut();
         v.args_post = out.args;
         v.files = out.files;
         v.part_headers = out.part_headers;
@@ -479,6 +484,7 @@ impl Transaction {
     /// Adds one response header.
     pub fn add_response_header(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         self.vars
+            .data_mut()
             .response_headers
             .push((name.as_ref().to_vec(), value.as_ref().to_vec()));
     }
@@ -489,8 +495,8 @@ impl Transaction {
         status: u16,
         protocol: &str,
     ) -> Option<Interruption> {
-        self.vars.response_status = Some(status);
-        self.vars.response_protocol = protocol.as_bytes().to_vec();
+        self.vars.data_mut().response_status = Some(status);
+        self.vars.data_mut().response_protocol = protocol.as_bytes().to_vec();
         self.run_phase(3);
         self.interruption.clone()
     }
@@ -503,6 +509,7 @@ impl Transaction {
         }
         let ct = self
             .vars
+            .data
             .response_headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
@@ -522,12 +529,12 @@ impl Transaction {
         }
         let room = self
             .response_body_limit
-            .saturating_sub(self.vars.response_body.len());
+            .saturating_sub(self.vars.data.response_body.len());
         if data.len() > room {
-            self.vars.response_body.extend_from_slice(&data[..room]);
+            self.vars.data_mut().response_body.extend_from_slice(&data[..room]);
             self.response_body_truncated = true;
             if self.rules.config.response_body_limit_action == BodyLimitAction::Reject {
-                self.vars.flags.push(("OUTBOUND_DATA_ERROR", 1));
+                self.vars.data_mut().flags.push(("OUTBOUND_DATA_ERROR", 1));
                 if self.engine == RuleEngineMode::On {
                     self.interruption = Some(Interruption {
                         rule_id: 0,
@@ -538,7 +545,7 @@ impl Transaction {
                 }
             }
         } else {
-            self.vars.response_body.extend_from_slice(data);
+            self.vars.data_mut().response_body.extend_from_slice(data);
         }
         self.interruption.clone()
     }
@@ -596,7 +603,7 @@ impl Transaction {
                     .interruption
                     .as_ref()
                     .map(|i| i.status)
-                    .or(self.vars.response_status);
+                    .or(self.vars.data.response_status);
                 let by_status = match (&self.rules.config.audit_log_relevant_status, status) {
                     (Some(re), Some(s)) => {
                         regex::Regex::new(re).is_ok_and(|r| r.is_match(&s.to_string()))
@@ -797,9 +804,9 @@ impl Transaction {
 
     fn log_context(&self) -> crate::logging::LogContext {
         crate::logging::LogContext {
-            client_ip: self.vars.remote_addr.clone(),
-            hostname: String::from_utf8_lossy(&self.vars.server_name).into_owned(),
-            uri: String::from_utf8_lossy(&self.vars.request_uri_raw).into_owned(),
+            client_ip: self.vars.data.remote_addr.clone(),
+            hostname: String::from_utf8_lossy(&self.vars.data.server_name).into_owned(),
+            uri: String::from_utf8_lossy(&self.vars.data.request_uri_raw).into_owned(),
             unique_id: self.id.clone(),
         }
     }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use regex::bytes::Regex;
 
-pub use store::{Collection, CurrentRule, TxVars};
+pub use store::{Collection, CurrentRule, TxData, TxVars};
 
 macro_rules! vars {
     ($( $v:ident = $name:literal ),* $(,)?) => {
@@ -130,6 +130,38 @@ impl Var {
                 | Rule
                 | MatchedVars
                 | MatchedVarsNames
+        )
+    }
+
+    /// Request/response data, set between phases and never by rules (read
+    /// from [`TxData`]); values collected from these stay valid for a phase.
+    pub fn is_data(self) -> bool {
+        !matches!(
+            self,
+            Var::Tx
+                | Var::Env
+                | Var::Rule
+                | Var::Ip
+                | Var::Global
+                | Var::Session
+                | Var::User
+                | Var::Resource
+                | Var::MatchedVar
+                | Var::MatchedVarName
+                | Var::MatchedVars
+                | Var::MatchedVarsNames
+                | Var::HighestSeverity
+                | Var::ReqbodyProcessor
+                | Var::Duration
+                | Var::Time
+                | Var::TimeDay
+                | Var::TimeEpoch
+                | Var::TimeHour
+                | Var::TimeMin
+                | Var::TimeMon
+                | Var::TimeSec
+                | Var::TimeWday
+                | Var::TimeYear
         )
     }
 

@@ -93,9 +93,11 @@ impl CurrentRule {
     }
 }
 
-/// Everything rules can read, filled as the transaction advances.
-#[derive(Debug, Default)]
-pub struct TxVars {
+/// Request and response data: set through the transaction's API between
+/// phases, never by rules. Shared (`Arc`) so that a phase can keep the values
+/// it collected while actions change the rule state.
+#[derive(Debug, Default, Clone)]
+pub struct TxData {
     /// ARGS_GET, in query order.
     pub args_get: Vec<Pair>,
     /// ARGS_POST, in body order.
@@ -146,24 +148,10 @@ pub struct TxVars {
     pub xml_attrs: Vec<Vec<u8>>,
     /// REQBODY_ERROR_MSG when parsing failed.
     pub reqbody_error: Option<String>,
-    /// REQBODY_PROCESSOR.
-    pub reqbody_processor: Option<String>,
     /// RESPONSE_STATUS.
     pub response_status: Option<u16>,
     /// RESPONSE_PROTOCOL.
     pub response_protocol: Vec<u8>,
-    /// TX.
-    pub tx: Collection,
-    /// IP, GLOBAL, SESSION, USER, RESOURCE: per transaction for now.
-    pub persistent: Vec<(Var, Collection)>,
-    /// ENV entries set by `setenv`.
-    pub env: Collection,
-    /// The rule being evaluated (RULE), read lazily from the rule set.
-    pub rule: Option<CurrentRule>,
-    /// MATCHED_VAR_NAME and MATCHED_VAR.
-    pub matched_var: Option<(String, Vec<u8>)>,
-    /// MATCHED_VARS of the current rule.
-    pub matched_vars: Vec<(String, Vec<u8>)>,
     /// UNIQUE_ID.
     pub unique_id: String,
     /// REMOTE_ADDR.
@@ -176,44 +164,39 @@ pub struct TxVars {
     pub server_port: u16,
     /// SERVER_NAME.
     pub server_name: Vec<u8>,
-    /// HIGHEST_SEVERITY.
-    pub highest_severity: Option<u8>,
     /// Start of the transaction (DURATION).
     pub started: Option<std::time::Instant>,
+}
+
+/// Everything rules can read: the request/response data and the state rules
+/// change (TX, MATCHED_VAR, ...).
+#[derive(Debug, Default)]
+pub struct TxVars {
+    /// Request and response data.
+    pub data: std::sync::Arc<TxData>,
+    /// REQBODY_PROCESSOR.
+    pub reqbody_processor: Option<String>,
+    /// TX.
+    pub tx: Collection,
+    /// IP, GLOBAL, SESSION, USER, RESOURCE: per transaction for now.
+    pub persistent: Vec<(Var, Collection)>,
+    /// ENV entries set by `setenv`.
+    pub env: Collection,
+    /// The rule being evaluated (RULE), read lazily from the rule set.
+    pub rule: Option<CurrentRule>,
+    /// MATCHED_VAR_NAME and MATCHED_VAR.
+    pub matched_var: Option<(String, Vec<u8>)>,
+    /// MATCHED_VARS of the current rule.
+    pub matched_vars: Vec<(String, Vec<u8>)>,
+    /// HIGHEST_SEVERITY.
+    pub highest_severity: Option<u8>,
 }
 
 fn num(n: impl ToString) -> Cow<'static, [u8]> {
     Cow::Owned(n.to_string().into_bytes())
 }
 
-impl TxVars {
-    fn persistent(&self, var: Var) -> Option<&Collection> {
-        self.persistent
-            .iter()
-            .find(|(v, _)| *v == var)
-            .map(|(_, c)| c)
-    }
-
-    /// The persistent collection `var`, created on first use.
-    pub fn persistent_mut(&mut self, var: Var) -> &mut Collection {
-        if let Some(i) = self.persistent.iter().position(|(v, _)| *v == var) {
-            return &mut self.persistent[i].1;
-        }
-        self.persistent.push((var, Collection::default()));
-        let last = self.persistent.len() - 1;
-        &mut self.persistent[last].1
-    }
-
-    /// A keyed collection that setvar can write (`TX`, `IP`, ..., `ENV`).
-    pub fn writable_mut(&mut self, var: Var) -> Option<&mut Collection> {
-        match var {
-            Var::Tx => Some(&mut self.tx),
-            Var::Env => Some(&mut self.env),
-            v if v.is_persistent() => Some(self.persistent_mut(v)),
-            _ => None,
-        }
-    }
-
+impl TxData {
     fn flag(&self, var: Var) -> Option<u64> {
         let name = var.name();
         match self.flags.iter().rev().find(|(n, _)| *n == name) {
@@ -231,23 +214,14 @@ impl TxVars {
             .sum()
     }
 
-    /// Reads every value `t` selects into `out` (exclusions applied, counts resolved).
+    /// Reads every value `t` selects into `out`, for variables that are
+    /// request/response data ([`Var::is_data`]); others add nothing.
     pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         if t.count {
-            let mut tmp = Vec::new();
-            let plain = Target {
-                count: false,
-                ..t.clone()
-            };
-            self.collect(&plain, &mut tmp);
-            out.push(Item {
-                var: t.var,
-                key: Cow::Borrowed(b""),
-                value: num(tmp.len()),
-            });
+            count(t, out, |plain, tmp| self.collect(plain, tmp));
             return;
         }
-        let keep = |key: &[u8]| t.sel.matches(key) && !t.exclusions.iter().any(|e| e.matches(key));
+        let keep = |key: &[u8]| keep(t, key);
         let pairs = |list: &'a [Pair], names: bool, out: &mut Vec<Item<'a>>| {
             for (k, v) in list {
                 if keep(k) {
@@ -259,38 +233,7 @@ impl TxVars {
                 }
             }
         };
-        let coll = |c: &'a Collection, out: &mut Vec<Item<'a>>| {
-            // `TX:name` is the common case (CRS reads its settings this way):
-            // one map lookup instead of testing every key.
-            if let KeySel::Key(key) = &t.sel {
-                if let Some((k, v)) = c.map.get_key_value(key.as_slice()) {
-                    if !t.exclusions.iter().any(|e| e.matches(k)) {
-                        out.push(Item {
-                            var: t.var,
-                            key: Cow::Borrowed(k),
-                            value: Cow::Borrowed(v),
-                        });
-                    }
-                }
-                return;
-            }
-            for (k, v) in c.iter() {
-                if keep(k) {
-                    out.push(Item {
-                        var: t.var,
-                        key: Cow::Borrowed(k),
-                        value: Cow::Borrowed(v),
-                    });
-                }
-            }
-        };
-        let single = |v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>| {
-            out.push(Item {
-                var: t.var,
-                key: Cow::Borrowed(b""),
-                value: v,
-            });
-        };
+        let single = |v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>| single(t, v, out);
         use Var::*;
         match t.var {
             Args => {
@@ -417,57 +360,7 @@ impl TxVars {
                     single(Cow::Borrowed(m.as_bytes()), out)
                 }
             }
-            ReqbodyProcessor => {
-                if let Some(p) = &self.reqbody_processor {
-                    single(Cow::Borrowed(p.as_bytes()), out)
-                }
-            }
-            Tx => coll(&self.tx, out),
-            Env => coll(&self.env, out),
-            Rule => {
-                if let Some(cur) = &self.rule {
-                    for (k, v) in cur.fields() {
-                        if keep(k) {
-                            out.push(Item {
-                                var: t.var,
-                                key: Cow::Borrowed(k),
-                                value: Cow::Owned(v),
-                            });
-                        }
-                    }
-                }
-            }
-            Ip | Global | Session | User | Resource => {
-                if let Some(c) = self.persistent(t.var) {
-                    coll(c, out)
-                }
-            }
             Geo | ResponseArgs => {}
-            MatchedVar => {
-                if let Some((_, v)) = &self.matched_var {
-                    single(Cow::Borrowed(v), out)
-                }
-            }
-            MatchedVarName => {
-                if let Some((n, _)) = &self.matched_var {
-                    single(Cow::Borrowed(n.as_bytes()), out)
-                }
-            }
-            MatchedVars | MatchedVarsNames => {
-                for (n, v) in &self.matched_vars {
-                    if keep(n.as_bytes()) {
-                        out.push(Item {
-                            var: t.var,
-                            key: Cow::Borrowed(n.as_bytes()),
-                            value: Cow::Borrowed(if t.var == MatchedVars {
-                                v
-                            } else {
-                                n.as_bytes()
-                            }),
-                        });
-                    }
-                }
-            }
             UniqueId => single(Cow::Borrowed(self.unique_id.as_bytes()), out),
             RemoteAddr | RemoteHost => single(Cow::Borrowed(self.remote_addr.as_bytes()), out),
             RemotePort => single(num(self.remote_port), out),
@@ -475,13 +368,6 @@ impl TxVars {
             ServerPort => single(num(self.server_port), out),
             ServerName => single(Cow::Borrowed(&self.server_name), out),
             RemoteUser | AuthType | SessionId | UserId | WebappId => {}
-            HighestSeverity => single(num(self.highest_severity.unwrap_or(255)), out),
-            Duration => {
-                let us = self.started.map(|s| s.elapsed().as_micros()).unwrap_or(0);
-                single(num(us), out)
-            }
-            Time | TimeDay | TimeEpoch | TimeHour | TimeMin | TimeMon | TimeSec | TimeWday
-            | TimeYear => single(Cow::Owned(time_var(t.var).into_bytes()), out),
             FullRequest => {
                 let mut full = self.request_line.clone();
                 full.extend_from_slice(b"\r\n");
@@ -515,6 +401,176 @@ impl TxVars {
             _ => {}
         }
     }
+}
+
+
+impl TxVars {
+    fn persistent(&self, var: Var) -> Option<&Collection> {
+        self.persistent
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, c)| c)
+    }
+
+    /// The persistent collection `var`, created on first use.
+    pub fn persistent_mut(&mut self, var: Var) -> &mut Collection {
+        if let Some(i) = self.persistent.iter().position(|(v, _)| *v == var) {
+            return &mut self.persistent[i].1;
+        }
+        self.persistent.push((var, Collection::default()));
+        let last = self.persistent.len() - 1;
+        &mut self.persistent[last].1
+    }
+
+    /// A keyed collection that setvar can write (`TX`, `IP`, ..., `ENV`).
+    pub fn writable_mut(&mut self, var: Var) -> Option<&mut Collection> {
+        match var {
+            Var::Tx => Some(&mut self.tx),
+            Var::Env => Some(&mut self.env),
+            v if v.is_persistent() => Some(self.persistent_mut(v)),
+            _ => None,
+        }
+    }
+
+    /// The request/response data, for changes between phases.
+    pub fn data_mut(&mut self) -> &mut TxData {
+        std::sync::Arc::make_mut(&mut self.data)
+    }
+
+    /// Reads every value `t` selects into `out` (exclusions applied, counts resolved).
+    pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
+        if t.var.is_data() {
+            return self.data.collect(t, out);
+        }
+        if t.count {
+            count(t, out, |plain, tmp| self.collect(plain, tmp));
+            return;
+        }
+        let keep = |key: &[u8]| keep(t, key);
+        let coll = |c: &'a Collection, out: &mut Vec<Item<'a>>| {
+            // `TX:name` is the common case (CRS reads its settings this way):
+            // one map lookup instead of testing every key.
+            if let KeySel::Key(key) = &t.sel {
+                if let Some((k, v)) = c.map.get_key_value(key.as_slice()) {
+                    if !t.exclusions.iter().any(|e| e.matches(k)) {
+                        out.push(Item {
+                            var: t.var,
+                            key: Cow::Borrowed(k),
+                            value: Cow::Borrowed(v),
+                        });
+                    }
+                }
+                return;
+            }
+            for (k, v) in c.iter() {
+                if keep(k) {
+                    out.push(Item {
+                        var: t.var,
+                        key: Cow::Borrowed(k),
+                        value: Cow::Borrowed(v),
+                    });
+                }
+            }
+        };
+        let single = |v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>| single(t, v, out);
+        use Var::*;
+        match t.var {
+            ReqbodyProcessor => {
+                if let Some(p) = &self.reqbody_processor {
+                    single(Cow::Borrowed(p.as_bytes()), out)
+                }
+            }
+            Tx => coll(&self.tx, out),
+            Env => coll(&self.env, out),
+            Rule => {
+                if let Some(cur) = &self.rule {
+                    for (k, v) in cur.fields() {
+                        if keep(k) {
+                            out.push(Item {
+                                var: t.var,
+                                key: Cow::Borrowed(k),
+                                value: Cow::Owned(v),
+                            });
+                        }
+                    }
+                }
+            }
+            Ip | Global | Session | User | Resource => {
+                if let Some(c) = self.persistent(t.var) {
+                    coll(c, out)
+                }
+            }
+            MatchedVar => {
+                if let Some((_, v)) = &self.matched_var {
+                    single(Cow::Borrowed(v), out)
+                }
+            }
+            MatchedVarName => {
+                if let Some((n, _)) = &self.matched_var {
+                    single(Cow::Borrowed(n.as_bytes()), out)
+                }
+            }
+            MatchedVars | MatchedVarsNames => {
+                for (n, v) in &self.matched_vars {
+                    if keep(n.as_bytes()) {
+                        out.push(Item {
+                            var: t.var,
+                            key: Cow::Borrowed(n.as_bytes()),
+                            value: Cow::Borrowed(if t.var == MatchedVars {
+                                v
+                            } else {
+                                n.as_bytes()
+                            }),
+                        });
+                    }
+                }
+            }
+            HighestSeverity => single(num(self.highest_severity.unwrap_or(255)), out),
+            Duration => {
+                let us = self
+                    .data
+                    .started
+                    .map(|s| s.elapsed().as_micros())
+                    .unwrap_or(0);
+                single(num(us), out)
+            }
+            Time | TimeDay | TimeEpoch | TimeHour | TimeMin | TimeMon | TimeSec | TimeWday
+            | TimeYear => single(Cow::Owned(time_var(t.var).into_bytes()), out),
+            _ => {}
+        }
+    }
+}
+
+/// Whether a target keeps `key` (selected and not excluded).
+fn keep(t: &Target, key: &[u8]) -> bool {
+    t.sel.matches(key) && !t.exclusions.iter().any(|e| e.matches(key))
+}
+
+fn single<'a>(t: &Target, v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>) {
+    out.push(Item {
+        var: t.var,
+        key: Cow::Borrowed(b""),
+        value: v,
+    });
+}
+
+/// `&VAR`: one item holding the number of values `collect` finds.
+fn count<'a, 'b>(
+    t: &Target,
+    out: &mut Vec<Item<'a>>,
+    collect: impl FnOnce(&Target, &mut Vec<Item<'b>>),
+) {
+    let mut tmp = Vec::new();
+    let plain = Target {
+        count: false,
+        ..t.clone()
+    };
+    collect(&plain, &mut tmp);
+    out.push(Item {
+        var: t.var,
+        key: Cow::Borrowed(b""),
+        value: num(tmp.len()),
+    });
 }
 
 fn header<'a>(list: &'a [Pair], name: &[u8]) -> Option<&'a [u8]> {
