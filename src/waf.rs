@@ -92,7 +92,7 @@ impl WafBuilder {
 /// A compiled rule set. Cheap to clone; share it between threads.
 #[derive(Clone)]
 pub struct Waf {
-    rules: Arc<RuleSet>,
+    pub(crate) rules: Arc<RuleSet>,
 }
 
 impl Waf {

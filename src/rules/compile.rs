@@ -537,6 +537,7 @@ impl Compiler {
             chain: None,
             shared_tags: Arc::from(Vec::new()),
             shared_ver: Arc::from(""),
+            plan: Default::default(),
         };
         if is_link && (rule.skip > 0 || rule.skip_after.is_some()) {
             return Err(Error::at(
@@ -605,10 +606,13 @@ impl Compiler {
                 }
             }
         }
-        Ok(RuleSet {
+        let mut set = RuleSet {
             phases: self.phases,
             config: self.config,
-        })
+            plan: Default::default(),
+        };
+        super::plan::build(&mut set);
+        Ok(set)
     }
 }
 

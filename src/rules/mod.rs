@@ -3,6 +3,7 @@
 
 mod compile;
 mod config;
+pub mod plan;
 
 use std::sync::Arc;
 
@@ -94,6 +95,8 @@ pub struct Rule {
     pub shared_tags: Arc<[String]>,
     /// `meta.ver`, shared likewise.
     pub shared_ver: Arc<str>,
+    /// Where the phase cache keeps this link's values (set when loading ends).
+    pub plan: plan::LinkPlan,
 }
 
 impl Rule {
@@ -122,6 +125,8 @@ pub struct RuleSet {
     pub phases: [Vec<Entry>; 5],
     /// Engine settings.
     pub config: EngineConfig,
+    /// Shared target lists and pipelines (see [`plan`]).
+    pub plan: plan::Plan,
 }
 
 impl RuleSet {

@@ -57,10 +57,8 @@ impl Collection {
 }
 
 /// Where the rule being evaluated lives, so RULE costs nothing until read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct CurrentRule {
-    /// The shared rule set.
-    pub rules: std::sync::Arc<crate::rules::RuleSet>,
     /// Phase 1-5.
     pub phase: u8,
     /// Index in the phase list.
@@ -68,9 +66,11 @@ pub struct CurrentRule {
 }
 
 impl CurrentRule {
-    fn fields(&self) -> Vec<(&'static [u8], Vec<u8>)> {
-        let Some(crate::rules::Entry::Rule(r)) =
-            self.rules.phases[self.phase as usize - 1].get(self.index)
+    fn fields(&self, rules: &crate::rules::RuleSet) -> Vec<(&'static [u8], Vec<u8>)> {
+        let Some(crate::rules::Entry::Rule(r)) = rules
+            .phases
+            .get(usize::from(self.phase).wrapping_sub(1))
+            .and_then(|p| p.get(self.index))
         else {
             return Vec::new();
         };
@@ -182,8 +182,10 @@ pub struct TxVars {
     pub persistent: Vec<(Var, Collection)>,
     /// ENV entries set by `setenv`.
     pub env: Collection,
-    /// The rule being evaluated (RULE), read lazily from the rule set.
+    /// The rule being evaluated (RULE), read lazily from `rules`.
     pub rule: Option<CurrentRule>,
+    /// The rule set, for RULE.
+    pub rules: Option<std::sync::Arc<crate::rules::RuleSet>>,
     /// MATCHED_VAR_NAME and MATCHED_VAR.
     pub matched_var: Option<(String, Vec<u8>)>,
     /// MATCHED_VARS of the current rule.
@@ -483,8 +485,8 @@ impl TxVars {
             Tx => coll(&self.tx, out),
             Env => coll(&self.env, out),
             Rule => {
-                if let Some(cur) = &self.rule {
-                    for (k, v) in cur.fields() {
+                if let (Some(cur), Some(rules)) = (&self.rule, &self.rules) {
+                    for (k, v) in cur.fields(rules) {
                         if keep(k) {
                             out.push(Item {
                                 var: t.var,

@@ -10,6 +10,10 @@ use crate::operators::OpContext;
 use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
 use crate::variables::{CurrentRule, KeySel, TxVars, Var};
 
+mod phase_cache;
+
+use phase_cache::PhaseCache;
+
 mod setvar {
     pub use crate::actions::setvar_to_int as to_int;
 }
@@ -223,6 +227,7 @@ impl Transaction {
                 started: Some(std::time::Instant::now()),
                 ..Default::default()
             }),
+            rules: Some(rules.clone()),
             ..TxVars::default()
         };
         Transaction {
@@ -644,6 +649,8 @@ impl Transaction {
         // response headers): cached addresses are only trusted within a phase.
         self.tcache = HashMap::with_capacity_and_hasher(256, FxBuild::default());
         let rules = self.rules.clone();
+        let data = self.vars.data.clone();
+        let mut cache = PhaseCache::new(&data, &rules.plan);
         let list = &rules.phases[phase as usize - 1];
         let mut i = 0;
         while i < list.len() {
@@ -655,7 +662,7 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            let matched = self.eval_rule(rule, phase, i);
+            let matched = self.eval_rule(rule, phase, i, &mut cache);
             if self.interruption.is_some() || self.engine == RuleEngineMode::Off {
                 break;
             }
@@ -697,10 +704,15 @@ impl Transaction {
     }
 
     /// Evaluates a rule and its chain; runs actions; true when the whole chain matched.
-    fn eval_rule(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
+    fn eval_rule(
+        &mut self,
+        rule: &Rule,
+        phase: u8,
+        index: usize,
+        cache: &mut PhaseCache<'_>,
+    ) -> bool {
         self.vars.matched_vars.clear();
         self.vars.rule = Some(CurrentRule {
-            rules: self.rules.clone(),
             phase,
             index,
         });
@@ -708,7 +720,7 @@ impl Transaction {
         let mut first_meta: Option<(String, String)> = None;
         let mut link = Some(rule);
         while let Some(r) = link {
-            let found = self.eval_link(r, rule);
+            let found = self.eval_link(r, rule, cache);
             if found.is_empty() {
                 return false;
             }
@@ -828,7 +840,7 @@ impl Transaction {
     }
 
     /// Evaluates one link's targets and operator; nothing is changed yet.
-    fn eval_link(&mut self, r: &Rule, head: &Rule) -> Vec<Found> {
+    fn eval_link(&mut self, r: &Rule, head: &Rule, cache: &mut PhaseCache<'_>) -> Vec<Found> {
         let Some(op) = &r.operator else {
             return vec![Found {
                 name: String::new(),
@@ -844,6 +856,31 @@ impl Transaction {
             .map(|(_, v, k)| (*v, k))
             .collect();
         let mut found = Vec::new();
+        if let Some(slot) = r.plan.slot {
+            let view = cache.slot(slot, r, &self.rules.plan);
+            for &e in view.entries {
+                let (item, value) = view.get(e);
+                if removed
+                    .iter()
+                    .any(|(v, k)| *v == item.var && k.matches(&item.key))
+                {
+                    continue;
+                }
+                let mut caps = if r.capture { Some(Vec::new()) } else { None };
+                let mut ctx = OpContext {
+                    macros: &self.vars,
+                    captures: caps.as_mut(),
+                };
+                if op.op.evaluate(&mut ctx, value) != op.negated {
+                    found.push(Found {
+                        name: item.full_name(),
+                        value: value.to_vec(),
+                        captures: caps,
+                    });
+                }
+            }
+            return found;
+        }
         let mut items = Vec::with_capacity(16);
         for t in &r.targets {
             self.vars.collect(t, &mut items);
