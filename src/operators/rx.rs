@@ -41,7 +41,7 @@ pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
 /// forms as one byte, but the `regex` crate treats the braced form as a code
 /// point and rejects it in byte mode (CRS 941310 uses `\x{bc}` for the byte
 /// 0xBC of US-ASCII "malformed" XSS).
-fn byte_hex_escapes(pattern: &str) -> String {
+pub(crate) fn byte_hex_escapes(pattern: &str) -> String {
     let b = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
     let mut i = 0;

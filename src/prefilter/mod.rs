@@ -1,0 +1,3 @@
+//! Prefilters that let rules skip regex evaluation.
+
+pub(crate) mod literals;
