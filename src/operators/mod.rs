@@ -68,6 +68,10 @@ pub struct OpContext<'a> {
     /// Present when the rule has `capture`: operators that capture push up to
     /// ten entries (index 0 = whole match), which become TX.0..TX.9.
     pub captures: Option<&'a mut Vec<Vec<u8>>>,
+    /// The operator's argument once expanded: one rule link evaluates its
+    /// operator on many values with no action in between, so macros in the
+    /// argument (`@within %{tx.restricted_headers_basic}`) are expanded once.
+    pub arg: Option<&'a std::cell::OnceCell<Vec<u8>>>,
 }
 
 impl OpContext<'_> {
@@ -92,6 +96,13 @@ pub(crate) const MAX_CAPTURES: usize = 10;
 pub trait Operator: Send + Sync + std::fmt::Debug {
     /// True when `input` matches (before the rule's `!` negation).
     fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool;
+
+    /// Strings of which one occurs (ASCII case-insensitively) in every input
+    /// this operator matches, when known: the prefilter skips the operator
+    /// on values containing none of them. `None` (the default) = no filter.
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        None
+    }
 }
 
 /// An operator argument that may contain macros; expanded at evaluation.
@@ -103,9 +114,19 @@ impl Arg {
         Arg(MacroString::parse(text))
     }
 
-    /// The argument with macros expanded (borrowed when constant).
-    pub(crate) fn value(&self, ctx: &OpContext<'_>) -> Cow<'_, [u8]> {
-        self.0.expand_bytes(ctx.macros)
+    /// The argument with macros expanded (borrowed when constant; expanded
+    /// once per rule link when the context carries a cache).
+    pub(crate) fn value<'s>(&'s self, ctx: &OpContext<'s>) -> Cow<'s, [u8]> {
+        if self.0.is_constant() {
+            return self.0.expand_bytes(ctx.macros);
+        }
+        match ctx.arg {
+            Some(cell) => Cow::Borrowed(
+                cell.get_or_init(|| self.0.expand_bytes(ctx.macros).into_owned())
+                    .as_slice(),
+            ),
+            None => Cow::Owned(self.0.expand_bytes(ctx.macros).into_owned()),
+        }
     }
 }
 
@@ -226,6 +247,7 @@ pub(crate) mod testutil {
         let mut ctx = OpContext {
             macros: &NoMacros,
             captures: None,
+            arg: None,
         };
         op.evaluate(&mut ctx, input)
     }
@@ -235,6 +257,7 @@ pub(crate) mod testutil {
         let mut ctx = OpContext {
             macros: &NoMacros,
             captures: Some(&mut caps),
+            arg: None,
         };
         let m = op.evaluate(&mut ctx, input);
         (m, caps)
@@ -321,6 +344,7 @@ pub(crate) mod testutil {
         let mut ctx = OpContext {
             macros: &r,
             captures: None,
+            arg: None,
         };
         op.evaluate(&mut ctx, input)
     }

@@ -12,6 +12,8 @@ use super::{dataset, read_data_file, OpContext, Operator};
 #[derive(Debug)]
 pub struct Pm {
     matcher: AhoCorasick,
+    /// The phrases, for the prefilter (a match contains one of them).
+    phrases: Vec<Vec<u8>>,
 }
 
 impl Pm {
@@ -23,7 +25,8 @@ impl Pm {
             .ascii_case_insensitive(true)
             .build(&phrases)
             .map_err(|e| format!("{what}: {e}"))?;
-        Ok(Pm { matcher })
+        let phrases = phrases.into_iter().map(String::into_bytes).collect();
+        Ok(Pm { matcher, phrases })
     }
 
     /// `@pm`: space-separated phrases.
@@ -48,6 +51,10 @@ impl Pm {
 }
 
 impl Operator for Pm {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        Some(self.phrases.clone())
+    }
+
     fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
         match self.matcher.find(input) {
             Some(m) => {

@@ -85,6 +85,15 @@ pub(crate) fn match_capture(re: &Regex, ctx: &mut OpContext<'_>, input: &[u8]) -
     if !ctx.capturing() {
         return true;
     }
+    // Most CRS patterns only group with `(?:...)`: the whole match is all
+    // there is to capture, and `find` is much cheaper than `captures`.
+    if re.captures_len() == 1 {
+        if let Some(m) = re.find(input) {
+            ctx.capture([m.as_bytes()]);
+            return true;
+        }
+        return false;
+    }
     match re.captures(input) {
         Some(caps) => {
             let groups: Vec<&[u8]> = caps
@@ -119,6 +128,8 @@ pub(crate) fn find_valid(
 #[derive(Debug)]
 pub struct Rx {
     compiled: Option<Regex>,
+    /// The constant pattern, for the prefilter's literal analysis.
+    pattern: String,
     /// Set when the pattern contains macros: compiled per evaluation.
     dynamic: Option<Arg>,
 }
@@ -130,11 +141,13 @@ impl Rx {
         if m.is_constant() {
             Ok(Rx {
                 compiled: Some(compile(pattern)?),
+                pattern: pattern.to_string(),
                 dynamic: None,
             })
         } else {
             Ok(Rx {
                 compiled: None,
+                pattern: String::new(),
                 dynamic: Some(Arg::new(pattern)),
             })
         }
@@ -142,6 +155,11 @@ impl Rx {
 }
 
 impl Operator for Rx {
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        self.compiled.as_ref()?;
+        crate::prefilter::literals::required_literals(&self.pattern)
+    }
+
     fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
         if let Some(re) = &self.compiled {
             return match_capture(re, ctx, input);

@@ -14,9 +14,6 @@
 //! string length, total work) degrades to `None` (or, for `required` sets, to
 //! shorter prefixes of the same strings, which is just as safe).
 
-// Not wired into rule evaluation yet.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::collections::BTreeSet;
 
 use regex_syntax::hir::{Class, Hir, HirKind};

@@ -1,3 +1,219 @@
-//! Prefilters that let rules skip regex evaluation.
+//! Literal prefilter: skips operators that cannot match a value.
+//!
+//! Most CRS rules are `@rx` (or `@pm`) over the same few target lists, and
+//! on ordinary traffic nearly all of them fail. For each such operator
+//! [`literals`] finds strings of which at least one must occur in any
+//! match. All rules sharing a transformation pipeline put their strings in
+//! one Aho-Corasick automaton; one scan of a transformed value then tells,
+//! for every one of those rules at once, whether its operator could match
+//! (one bit per rule). The operator only runs when its bit is set, so the
+//! answer never changes, only the work.
 
 pub(crate) mod literals;
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+/// Literal sets larger than this are not worth a place in the automaton
+/// (the operator runs unfiltered instead).
+const MAX_LITERALS_PER_RULE: usize = 4096;
+
+/// The prefilter of one transformation pipeline.
+#[derive(Debug)]
+pub struct Prefilter {
+    /// Literals of two bytes or more.
+    ac: Option<AhoCorasick>,
+    /// Per byte value (folded to lowercase): the bits of the rules with that
+    /// one-byte literal. Such literals would make the automaton report at
+    /// almost every position; a byte-presence pass is cheaper.
+    byte_bits: Vec<(u8, Vec<u32>)>,
+    /// The automaton could not be built: every bit is set.
+    always: bool,
+    /// Per automaton pattern: the rule bits it sets.
+    bits_of: Vec<Vec<u32>>,
+    /// Number of rule bits.
+    nbits: usize,
+}
+
+/// Collects the literal sets of one pipeline's rules, then builds.
+#[derive(Default)]
+pub(crate) struct PrefilterBuilder {
+    byte_bits: HashMap<u8, Vec<u32>>,
+    patterns: Vec<Vec<u8>>,
+    index: HashMap<Vec<u8>, usize>,
+    bits_of: Vec<Vec<u32>>,
+    nbits: usize,
+}
+
+impl PrefilterBuilder {
+    /// Adds a rule whose operator can only match values containing one of
+    /// `literals` (ASCII case-insensitively); returns its bit, or `None`
+    /// when the set is too large to be useful.
+    pub fn add(&mut self, literals: &[Vec<u8>]) -> Option<u32> {
+        if literals.len() > MAX_LITERALS_PER_RULE || literals.iter().any(|l| l.is_empty()) {
+            return None;
+        }
+        let bit = u32::try_from(self.nbits).ok()?;
+        self.nbits += 1;
+        for l in literals {
+            let lower = l.to_ascii_lowercase();
+            if let [b] = lower[..] {
+                self.byte_bits.entry(b).or_default().push(bit);
+                continue;
+            }
+            let id = match self.index.get(&lower) {
+                Some(id) => *id,
+                None => {
+                    let id = self.patterns.len();
+                    self.patterns.push(lower.clone());
+                    self.index.insert(lower, id);
+                    self.bits_of.push(Vec::new());
+                    id
+                }
+            };
+            self.bits_of[id].push(bit);
+        }
+        Some(bit)
+    }
+
+    /// The automaton, or `None` when no rule was added (or it fails to build).
+    pub fn build(self) -> Option<Prefilter> {
+        if self.nbits == 0 {
+            return None;
+        }
+        let mut always = false;
+        let ac = if self.patterns.is_empty() {
+            None
+        } else {
+            // A DFA: scanned once per value, so speed beats build time. Should
+            // it exceed its limits, the default kind; should that fail too,
+            // every operator runs (`always`).
+            let builder = |dfa: bool| {
+                let mut b = AhoCorasickBuilder::new();
+                b.match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(true);
+                if dfa {
+                    b.kind(Some(AhoCorasickKind::DFA));
+                }
+                b.build(&self.patterns)
+            };
+            match builder(false) {
+                Ok(ac) => Some(ac),
+                Err(_) => {
+                    always = true;
+                    None
+                }
+            }
+        };
+        let mut byte_bits: Vec<(u8, Vec<u32>)> = self.byte_bits.into_iter().collect();
+        byte_bits.sort();
+        Some(Prefilter {
+            ac,
+            always,
+            byte_bits,
+            bits_of: self.bits_of,
+            nbits: self.nbits,
+        })
+    }
+}
+
+impl Prefilter {
+    /// Number of `u64` words a scan's bits take.
+    pub fn words(&self) -> usize {
+        self.nbits.div_ceil(64)
+    }
+
+    /// Sets, in `bits` (`words()` long, zeroed), the bits of the rules whose
+    /// literals occur in `value`.
+    pub fn scan_into(&self, value: &[u8], bits: &mut [u64]) {
+        if self.always {
+            bits.fill(u64::MAX);
+            return;
+        }
+        let mut set = |b: u32| {
+            if let Some(w) = bits.get_mut(b as usize / 64) {
+                *w |= 1 << (b % 64);
+            }
+        };
+        if !self.byte_bits.is_empty() {
+            let mut present = [false; 256];
+            for c in value {
+                present[usize::from(c.to_ascii_lowercase())] = true;
+            }
+            for (c, rules) in &self.byte_bits {
+                if present[usize::from(*c)] {
+                    rules.iter().for_each(|b| set(*b));
+                }
+            }
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(value) {
+                self.bits_of[m.pattern().as_usize()]
+                    .iter()
+                    .for_each(|b| set(*b));
+            }
+        }
+    }
+
+    /// Bits of the rules whose literals occur in `value`.
+    pub fn scan(&self, value: &[u8]) -> Vec<u64> {
+        let mut bits = vec![0; self.words()];
+        self.scan_into(value, &mut bits);
+        bits
+    }
+}
+
+/// Whether `bit` is set in `bits`.
+pub fn has(bits: &[u64], bit: u32) -> bool {
+    bits.get(bit as usize / 64)
+        .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_follow_the_literals_found() {
+        let mut b = PrefilterBuilder::default();
+        let union = b.add(&[b"union".to_vec(), b"select".to_vec()]).unwrap();
+        let script = b.add(&[b"<script".to_vec()]).unwrap();
+        let on = b.add(&[b"on".to_vec()]).unwrap();
+        assert_eq!(b.add(&[b"".to_vec()]), None);
+        let p = b.build().unwrap();
+        let bits = p.scan(b"1 UNION all SeLeCt");
+        assert!(has(&bits, union) && has(&bits, on) && !has(&bits, script));
+        let bits = p.scan(b"<SCRIPT>");
+        assert!(!has(&bits, union) && !has(&bits, on) && has(&bits, script));
+        assert!(!has(&bits, union) && !has(&bits, on) && has(&bits, script));
+        // Overlapping matches all count: "select" inside "selection", "on" too.
+        let bits = p.scan(b"selection");
+        assert!(has(&bits, union) && has(&bits, on));
+        assert!(!has(&p.scan(b""), union));
+    }
+
+    #[test]
+    fn one_byte_literals_use_the_byte_pass() {
+        let mut b = PrefilterBuilder::default();
+        let quote = b.add(&[b"'".to_vec(), b"--".to_vec()]).unwrap();
+        let x = b.add(&[b"X".to_vec()]).unwrap();
+        let p = b.build().unwrap();
+        assert!(has(&p.scan(b"a'b"), quote) && !has(&p.scan(b"a'b"), x));
+        assert!(has(&p.scan(b"a--b"), quote) && has(&p.scan(b"xa"), x));
+        assert!(!has(&p.scan(b"a-b"), quote));
+    }
+
+    #[test]
+    fn many_rules_use_several_words() {
+        let mut b = PrefilterBuilder::default();
+        let bits: Vec<u32> = (0..200)
+            .map(|i| b.add(&[format!("word{i:03}").into_bytes()]).unwrap())
+            .collect();
+        let p = b.build().unwrap();
+        let found = p.scan(b"xx word150 word007 yy");
+        for (i, bit) in bits.iter().enumerate() {
+            assert_eq!(has(&found, *bit), i == 150 || i == 7, "rule {i}");
+        }
+    }
+}

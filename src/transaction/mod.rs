@@ -348,7 +348,10 @@ impl Transaction {
                     Some(i) => (trim(&part[..i]), &part[i + 1..]),
                     None => (part, &b""[..]),
                 };
-                self.vars.data_mut().request_cookies.push((k.to_vec(), val.to_vec()));
+                self.vars
+                    .data_mut()
+                    .request_cookies
+                    .push((k.to_vec(), val.to_vec()));
             }
         } else if name.eq_ignore_ascii_case(b"content-type") && self.body_processor.is_none() {
             // Known at phase 1 already, as CRS 920400 expects.
@@ -395,7 +398,10 @@ impl Transaction {
             .request_body_limit
             .saturating_sub(self.vars.data.request_body.len());
         if data.len() > room {
-            self.vars.data_mut().request_body.extend_from_slice(&data[..room]);
+            self.vars
+                .data_mut()
+                .request_body
+                .extend_from_slice(&data[..room]);
             self.request_body_truncated = true;
             if self.rules.config.request_body_limit_action == BodyLimitAction::Reject {
                 self.vars.data_mut().flags.push(("INBOUND_DATA_ERROR", 1));
@@ -456,7 +462,9 @@ impl Transaction {
         }
         let c = &self.rules.config;
         let limits = crate::body::BodyLimits {
-            arguments_limit: c.arguments_limit.saturating_sub(self.vars.data.args_get.len()),
+            arguments_limit: c
+                .arguments_limit
+                .saturating_sub(self.vars.data.args_get.len()),
             json_depth_limit: c.json_depth_limit,
             upload_file_limit: c.upload_file_limit,
         };
@@ -536,7 +544,10 @@ impl Transaction {
             .response_body_limit
             .saturating_sub(self.vars.data.response_body.len());
         if data.len() > room {
-            self.vars.data_mut().response_body.extend_from_slice(&data[..room]);
+            self.vars
+                .data_mut()
+                .response_body
+                .extend_from_slice(&data[..room]);
             self.response_body_truncated = true;
             if self.rules.config.response_body_limit_action == BodyLimitAction::Reject {
                 self.vars.data_mut().flags.push(("OUTBOUND_DATA_ERROR", 1));
@@ -650,7 +661,7 @@ impl Transaction {
         self.tcache = HashMap::with_capacity_and_hasher(256, FxBuild::default());
         let rules = self.rules.clone();
         let data = self.vars.data.clone();
-        let mut cache = PhaseCache::new(&data, &rules.plan);
+        let mut cache = PhaseCache::new(&data, &rules.plan, phase);
         let list = &rules.phases[phase as usize - 1];
         let mut i = 0;
         while i < list.len() {
@@ -693,10 +704,7 @@ impl Transaction {
     fn is_removed(&self, r: &Rule) -> bool {
         let rm = &self.removals;
         (!rm.ids.is_empty() && in_ranges(&rm.ids, r.id))
-            || rm
-                .tags
-                .iter()
-                .any(|t| t.selects(&self.rules, r))
+            || rm.tags.iter().any(|t| t.selects(&self.rules, r))
             || rm
                 .msgs
                 .iter()
@@ -712,10 +720,7 @@ impl Transaction {
         cache: &mut PhaseCache<'_>,
     ) -> bool {
         self.vars.matched_vars.clear();
-        self.vars.rule = Some(CurrentRule {
-            phase,
-            index,
-        });
+        self.vars.rule = Some(CurrentRule { phase, index });
         let mut all: Vec<MatchedVar> = Vec::new();
         let mut first_meta: Option<(String, String)> = None;
         let mut link = Some(rule);
@@ -856,9 +861,13 @@ impl Transaction {
             .map(|(_, v, k)| (*v, k))
             .collect();
         let mut found = Vec::new();
+        let arg_cell = std::cell::OnceCell::new();
         if let Some(slot) = r.plan.slot {
             let view = cache.slot(slot, r, &self.rules.plan);
             for &e in view.entries {
+                if r.plan.bit.is_some_and(|b| !view.passes(e, b)) {
+                    continue;
+                }
                 let (item, value) = view.get(e);
                 if removed
                     .iter()
@@ -870,6 +879,7 @@ impl Transaction {
                 let mut ctx = OpContext {
                     macros: &self.vars,
                     captures: caps.as_mut(),
+                    arg: Some(&arg_cell),
                 };
                 if op.op.evaluate(&mut ctx, value) != op.negated {
                     found.push(Found {
@@ -897,6 +907,7 @@ impl Transaction {
                 let mut ctx = OpContext {
                     macros: &self.vars,
                     captures: caps.as_mut(),
+                    arg: Some(&arg_cell),
                 };
                 if op.op.evaluate(&mut ctx, value) != op.negated {
                     found.push(Found {

@@ -183,6 +183,11 @@ pub enum KeySel {
     Key(Vec<u8>),
     /// Keys matching a regex (case-insensitive, as ModSecurity compiles them).
     Regex(Regex),
+    /// A regex that is only `^literal` (lower-cased here): keys starting with
+    /// it. CRS reads its per-request TX entries this way
+    /// (`TX:/^header_name_920450_/`), and a sorted collection answers it with a
+    /// range instead of a regex per key.
+    Prefix(Vec<u8>),
 }
 
 impl KeySel {
@@ -192,6 +197,7 @@ impl KeySel {
             KeySel::All => true,
             KeySel::Key(k) => k.eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.is_match(key),
+            KeySel::Prefix(p) => key.len() >= p.len() && key[..p.len()].eq_ignore_ascii_case(p),
         }
     }
 
@@ -201,6 +207,15 @@ impl KeySel {
         Ok(match sel {
             None => KeySel::All,
             Some(Selector::Key(k)) => KeySel::Key(k.to_ascii_lowercase().into_bytes()),
+            Some(Selector::Regex(r))
+                if r.len() > 1
+                    && r.starts_with('^')
+                    && r[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                KeySel::Prefix(r[1..].to_ascii_lowercase().into_bytes())
+            }
             Some(Selector::Regex(r)) => KeySel::Regex(
                 regex::bytes::RegexBuilder::new(r)
                     .case_insensitive(true)

@@ -405,7 +405,6 @@ impl TxData {
     }
 }
 
-
 impl TxVars {
     fn persistent(&self, var: Var) -> Option<&Collection> {
         self.persistent
@@ -454,6 +453,22 @@ impl TxVars {
             // one map lookup instead of testing every key.
             if let KeySel::Key(key) = &t.sel {
                 if let Some((k, v)) = c.map.get_key_value(key.as_slice()) {
+                    if !t.exclusions.iter().any(|e| e.matches(k)) {
+                        out.push(Item {
+                            var: t.var,
+                            key: Cow::Borrowed(k),
+                            value: Cow::Borrowed(v),
+                        });
+                    }
+                }
+                return;
+            }
+            if let KeySel::Prefix(p) = &t.sel {
+                let range = c.map.range::<[u8], _>((
+                    std::ops::Bound::Included(p.as_slice()),
+                    std::ops::Bound::Unbounded,
+                ));
+                for (k, v) in range.take_while(|(k, _)| k.starts_with(p)) {
                     if !t.exclusions.iter().any(|e| e.matches(k)) {
                         out.push(Item {
                             var: t.var,
