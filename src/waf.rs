@@ -21,6 +21,7 @@ enum Source {
 #[derive(Default)]
 pub struct WafBuilder {
     sources: Vec<Source>,
+    no_prefilter: bool,
 }
 
 impl WafBuilder {
@@ -49,6 +50,14 @@ impl WafBuilder {
     /// Adds a SecLang file (a glob pattern is expanded in sorted order).
     pub fn file(mut self, path: impl AsRef<Path>) -> WafBuilder {
         self.sources.push(Source::File(path.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Runs every operator on every value, without the literal prefilter
+    /// (decisions are the same; for equivalence tests and measurements).
+    #[doc(hidden)]
+    pub fn without_prefilter(mut self) -> WafBuilder {
+        self.no_prefilter = true;
         self
     }
 
@@ -82,7 +91,10 @@ impl WafBuilder {
                 }
             }
         }
-        let rules = crate::rules::compile(&directives)?;
+        let mut rules = crate::rules::compile(&directives)?;
+        if self.no_prefilter {
+            crate::rules::plan::drop_prefilter(&mut rules);
+        }
         Ok(Waf {
             rules: Arc::new(rules),
         })

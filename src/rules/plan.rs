@@ -90,6 +90,19 @@ pub(crate) fn build(set: &mut RuleSet) {
     plan.prefilters = builders.map(PrefilterBuilder::build);
     set.plan = plan;
 }
+/// Removes the literal prefilter: every operator then runs on every value.
+pub(crate) fn drop_prefilter(set: &mut RuleSet) {
+    set.plan.prefilters = Default::default();
+    for entry in set.phases.iter_mut().flatten() {
+        let Entry::Rule(rule) = entry else { continue };
+        let mut link: Option<&mut Rule> = Some(rule);
+        while let Some(r) = link {
+            r.plan.bit = None;
+            link = r.chain.as_deref_mut();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
