@@ -4,37 +4,44 @@
 //! A prefilter can then skip the regex on inputs that contain none of them.
 //! The analysis walks the pattern's HIR (parsed exactly as
 //! [`crate::operators::rx::compile`] parses it in byte mode) and computes for
-//! every node two over-approximations, both ASCII-lowercased:
+//! every node these sets, all ASCII-lowercased:
 //!
 //! * `exact`: the node's whole language, when it is a small finite set;
-//! * `required`: a set such that every string of the language contains at
-//!   least one member (never containing the empty string).
+//! * `prefix` / `suffix`: every string of the language starts / ends with a
+//!   member;
+//! * `required`: every string of the language contains a member.
 //!
-//! `None` is always a safe answer for either, so every bound (set size,
-//! string length, total work) degrades to `None` (or, for `required` sets, to
-//! shorter prefixes of the same strings, which is just as safe).
+//! The last three never contain the empty string (that would say nothing).
+//! `None` is always a safe answer, so every bound (set size, string length,
+//! total work) degrades to `None`, or to shorter strings: cutting members of
+//! a `required` or `prefix` set to a prefix (of a `suffix` set to a suffix)
+//! keeps it true.
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 use regex_syntax::ParserBuilder;
 
-/// Most strings in an `exact` set.
+/// Most strings in an `exact`, `prefix` or `suffix` set.
 const MAX_EXACT: usize = 256;
-/// Longest string in an `exact` set; `required` strings are cut to this.
+/// Longest string in an `exact` set; other sets' strings are cut to this.
 const MAX_LEN: usize = 64;
 /// Largest class (after case folding) kept as a set of single bytes.
 const MAX_CLASS: usize = 8;
 /// Most strings in a `required` set (CRS has huge alternations).
 const MAX_REQUIRED: usize = 512;
 /// Total work budget (roughly bytes copied or compared) for one pattern.
-const FUEL: usize = 50_000_000;
-/// Literal lengths beyond this are not worth trading for more strings.
-const RANK_LEN_CAP: usize = 8;
+const FUEL: usize = 16_000_000;
+/// Shortest-literal lengths below this are never traded for fewer strings.
+const RANK_MIN_LEN: usize = 4;
+/// Shortest-literal lengths beyond this are not worth more strings.
+const RANK_MAX_LEN: usize = 12;
 /// Largest finite repetition bound expanded into an exact set.
 const MAX_REPEAT_EXPAND: u32 = 16;
 
-type Set = BTreeSet<Vec<u8>>;
+/// A set of ASCII-lowercased strings, shared between nodes' results.
+type Set = Rc<BTreeSet<Vec<u8>>>;
 
 /// Strings (ASCII-lowercased) of which at least one occurs in every match of
 /// the pattern (compared ASCII-case-insensitively); None when no such set is known.
@@ -47,7 +54,7 @@ pub(crate) fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let mut a = Analyzer { fuel: FUEL };
     let info = a.node(&hir);
     let set = a.prune(info.required?)?;
-    Some(set.into_iter().collect())
+    Some(Rc::unwrap_or_clone(set).into_iter().collect())
 }
 
 /// Parses `pattern` with the flags of `rx::compile`'s byte-mode build.
@@ -67,14 +74,63 @@ fn parse(pattern: &str) -> Option<Hir> {
 #[derive(Debug, Clone, Default)]
 struct Info {
     exact: Option<Set>,
+    prefix: Option<Set>,
+    suffix: Option<Set>,
     required: Option<Set>,
 }
 
-/// How good a `required` set is for a prefilter: longer shortest literal
-/// first (up to a cap), then fewer strings. Higher is better.
-fn rank(s: &Set) -> (usize, usize, usize) {
+/// Which end of its strings a set constrains, i.e. which end to keep when
+/// strings are cut.
+#[derive(Clone, Copy, PartialEq)]
+enum End {
+    Start,
+    Finish,
+}
+
+/// Which of a node's sets a set is: that decides its bounds and how it may be
+/// shrunk.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Cannot be shrunk at all.
+    Exact,
+    /// May be cut to shorter prefixes.
+    Prefix,
+    /// May be cut to shorter suffixes.
+    Suffix,
+    /// May be cut anywhere, and members containing others may go.
+    Required,
+}
+
+impl Kind {
+    fn max(self) -> usize {
+        match self {
+            Kind::Required => MAX_REQUIRED,
+            _ => MAX_EXACT,
+        }
+    }
+
+    fn keep(self) -> End {
+        match self {
+            Kind::Suffix => End::Finish,
+            _ => End::Start,
+        }
+    }
+}
+
+/// How good a `required` set is for a prefilter; higher is better. Up to
+/// [`RANK_MIN_LEN`] bytes, a longer shortest literal always wins (short ones
+/// match everywhere); beyond it, each doubling of the number of strings must
+/// be paid for by one more byte of shortest length (up to
+/// [`RANK_MAX_LEN`]); then fewer strings, then longer ones.
+fn rank(s: &Set) -> (usize, isize, usize, usize) {
     let min = s.iter().map(Vec::len).min().unwrap_or(usize::MAX);
-    (min.min(RANK_LEN_CAP), usize::MAX - s.len(), min)
+    let bits = (usize::BITS - s.len().leading_zeros()) as isize;
+    (
+        min.min(RANK_MIN_LEN),
+        min.min(RANK_MAX_LEN) as isize - bits,
+        usize::MAX - s.len(),
+        min,
+    )
 }
 
 fn better(a: Option<Set>, b: Option<Set>) -> Option<Set> {
@@ -84,12 +140,32 @@ fn better(a: Option<Set>, b: Option<Set>) -> Option<Set> {
     }
 }
 
+fn has_empty(s: &Set) -> bool {
+    s.contains(&b""[..])
+}
+
 fn only_empty(s: &Set) -> bool {
     s.iter().all(Vec::is_empty)
 }
 
 fn single(bytes: &[u8]) -> Set {
-    std::iter::once(bytes.to_ascii_lowercase()).collect()
+    Rc::new(std::iter::once(bytes.to_ascii_lowercase()).collect())
+}
+
+fn empty_string() -> Set {
+    single(b"")
+}
+
+/// The first or last `len` bytes of `s`.
+fn cut(s: &[u8], len: usize, keep: End) -> Vec<u8> {
+    let s = if s.len() <= len {
+        s
+    } else if keep == End::Start {
+        &s[..len]
+    } else {
+        &s[s.len() - len..]
+    };
+    s.to_vec()
 }
 
 struct Analyzer {
@@ -117,26 +193,29 @@ impl Analyzer {
         }
         let info = match hir.kind() {
             HirKind::Empty | HirKind::Look(_) => Info {
-                exact: Some(single(b"")),
-                required: None,
+                exact: Some(empty_string()),
+                ..Info::default()
             },
             HirKind::Literal(lit) => {
                 let folded = lit.0.to_ascii_lowercase();
                 if folded.len() <= MAX_LEN {
                     Info {
                         exact: Some(single(&folded)),
-                        required: None,
+                        ..Info::default()
                     }
                 } else {
+                    let start = single(&folded[..MAX_LEN]);
                     Info {
                         exact: None,
-                        required: Some(single(&folded[..MAX_LEN])),
+                        prefix: Some(start.clone()),
+                        suffix: Some(single(&folded[folded.len() - MAX_LEN..])),
+                        required: Some(start),
                     }
                 }
             }
             HirKind::Class(class) => Info {
                 exact: class_bytes(class),
-                required: None,
+                ..Info::default()
             },
             HirKind::Capture(c) => self.node(&c.sub),
             HirKind::Repetition(r) => {
@@ -149,19 +228,32 @@ impl Analyzer {
         self.finish(info)
     }
 
-    /// Adds the exact set as a `required` candidate and enforces the bounds.
+    /// Derives what the exact set gives, adds prefix and suffix as `required`
+    /// candidates, and enforces the bounds.
     fn finish(&mut self, mut info: Info) -> Info {
         if let Some(e) = &info.exact {
-            if !e.contains(&b""[..]) {
+            if !has_empty(e) {
+                info.prefix = Some(e.clone());
+                info.suffix = Some(e.clone());
                 info.required = better(info.required.take(), Some(e.clone()));
             }
         }
-        info.required = info.required.and_then(|r| self.fit(r));
+        info.prefix = info.prefix.and_then(|s| self.fit(s, Kind::Prefix));
+        info.suffix = info.suffix.and_then(|s| self.fit(s, Kind::Suffix));
+        let required = better(info.prefix.clone(), info.suffix.clone());
+        info.required = better(info.required.take(), required);
+        info.required = info.required.and_then(|s| self.fit(s, Kind::Required));
         info
     }
 
     /// `{a·b}`, or None when it would exceed the exact-set bounds.
     fn product(&mut self, a: &Set, b: &Set) -> Option<Set> {
+        if only_empty(a) && a.len() == 1 {
+            return Some(b.clone());
+        }
+        if only_empty(b) && b.len() == 1 {
+            return Some(a.clone());
+        }
         let count = a.len().checked_mul(b.len())?;
         if count > MAX_EXACT {
             return None;
@@ -174,16 +266,16 @@ impl Analyzer {
         if !self.spend(count * (max_a + max_b + 1)) {
             return None;
         }
-        let mut out = Set::new();
-        for x in a {
-            for y in b {
+        let mut out = BTreeSet::new();
+        for x in a.iter() {
+            for y in b.iter() {
                 let mut s = Vec::with_capacity(x.len() + y.len());
                 s.extend_from_slice(x);
                 s.extend_from_slice(y);
                 out.insert(s);
             }
         }
-        Some(out)
+        Some(Rc::new(out))
     }
 
     fn repetition(&mut self, sub: Info, min: u32, max: Option<u32>) -> Info {
@@ -191,34 +283,43 @@ impl Analyzer {
             .exact
             .as_ref()
             .and_then(|e| self.repeat_exact(e, min, max));
-        let mut required = None;
-        if min >= 1 {
-            required = sub.required;
-            // Every match starts with `min` copies of the child: the longest
-            // run of them whose language stays within bounds is required.
-            if let Some(e) = &sub.exact {
-                if !only_empty(e) {
-                    let mut pow = e.clone();
-                    for _ in 1..min {
-                        match self.product(&pow, e) {
-                            Some(p) => pow = p,
-                            None => break,
-                        }
-                    }
-                    if !pow.contains(&b""[..]) {
-                        required = better(required, Some(pow));
+        if min == 0 {
+            // The empty string matches: nothing is required.
+            return Info {
+                exact,
+                ..Info::default()
+            };
+        }
+        let mut info = Info {
+            exact,
+            prefix: sub.prefix,
+            suffix: sub.suffix,
+            required: sub.required,
+        };
+        // Every match starts and ends with `min` copies of the child: as
+        // many of them as stay within bounds are prefix, suffix and required.
+        if let Some(e) = &sub.exact {
+            if !has_empty(e) {
+                let mut pow = e.clone();
+                for _ in 1..min {
+                    match self.product(&pow, e) {
+                        Some(p) => pow = p,
+                        None => break,
                     }
                 }
+                info.prefix = Some(pow.clone());
+                info.suffix = Some(pow.clone());
+                info.required = better(info.required, Some(pow));
             }
         }
-        Info { exact, required }
+        info
     }
 
     /// The exact language of `e{min,max}`, if small.
     fn repeat_exact(&mut self, e: &Set, min: u32, max: Option<u32>) -> Option<Set> {
         if only_empty(e) {
             // e is {} or {""}: e^k is {""} for k = 0 and e for k >= 1.
-            return Some(if min == 0 { single(b"") } else { e.clone() });
+            return Some(if min == 0 { empty_string() } else { e.clone() });
         }
         let max = max?;
         if max < min || max > MAX_REPEAT_EXPAND {
@@ -226,11 +327,11 @@ impl Analyzer {
         }
         // Every extra copy of a non-empty string adds a byte, so these loops
         // end (by bound) within MAX_LEN steps.
-        let mut pow = single(b"");
+        let mut pow = empty_string();
         for _ in 0..min {
             pow = self.product(&pow, e)?;
         }
-        let mut out = pow.clone();
+        let mut out = BTreeSet::clone(&pow);
         for _ in min..max {
             pow = self.product(&pow, e)?;
             if !self.spend(pow.len()) {
@@ -241,14 +342,14 @@ impl Analyzer {
                 return None;
             }
         }
-        Some(out)
+        Some(Rc::new(out))
     }
 
     fn concat(&mut self, subs: &[Hir]) -> Info {
         let infos: Vec<Info> = subs.iter().map(|h| self.node(h)).collect();
 
         // Exact: the cross product of all children.
-        let mut exact = Some(single(b""));
+        let mut exact = Some(empty_string());
         for i in &infos {
             exact = match (exact, &i.exact) {
                 (Some(acc), Some(e)) => self.product(&acc, e),
@@ -259,122 +360,234 @@ impl Analyzer {
             }
         }
 
-        // Required: the best child, or the product of a window of
-        // consecutive exact children (`(?i)union` is five one-byte classes).
-        let mut required = None;
+        if let Some(e) = &exact {
+            if e.len() == 1 && !has_empty(e) {
+                // One string: nothing beats it (`finish` derives the rest).
+                return Info {
+                    exact,
+                    ..Info::default()
+                };
+            }
+        }
+        // With an exact set, these would be it (`finish` sets them).
+        let (prefix, suffix) = if exact.is_some() {
+            (None, None)
+        } else {
+            (
+                self.concat_affix(infos.iter(), End::Start),
+                self.concat_affix(infos.iter().rev(), End::Finish),
+            )
+        };
+
+        // Required: the best child, or a window of consecutive exact children
+        // (`(?i)union` is five one-byte classes), extended by the suffix of
+        // the child before and the prefix of the child after.
+        let mut required: Option<Set> = None;
         for i in &infos {
             required = better(required, i.required.clone());
         }
+        let mut best = required.as_ref().map(rank);
         for start in 0..infos.len() {
-            if good_enough(&required) || self.fuel == 0 {
-                break;
-            }
-            let mut window = single(b"");
-            for i in &infos[start..] {
-                let Some(e) = &i.exact else { break };
-                let Some(p) = self.product(&window, e) else {
+            let before = start.checked_sub(1).map(|b| &infos[b]);
+            let left = match before {
+                Some(Info {
+                    exact: None,
+                    suffix: Some(s),
+                    ..
+                }) => Some(s.clone()),
+                _ => None,
+            };
+            for left in [Some(empty_string()), left].into_iter().flatten() {
+                if good_enough(&required) || self.fuel == 0 {
                     break;
-                };
-                window = p;
-                if !window.contains(&b""[..])
-                    && required.as_ref().map_or(true, |r| rank(&window) > rank(r))
-                {
-                    required = Some(window.clone());
+                }
+                let mut window = left;
+                for i in &infos[start..] {
+                    let (next, last) = match (&i.exact, &i.prefix) {
+                        (Some(e), _) => (e, false),
+                        (None, Some(p)) => (p, true),
+                        (None, None) => break,
+                    };
+                    let Some(p) = self.product(&window, next) else {
+                        break;
+                    };
+                    window = p;
+                    if !has_empty(&window) {
+                        let r = rank(&window);
+                        if best.is_none_or(|b| r > b) {
+                            best = Some(r);
+                            required = Some(window.clone());
+                        }
+                    }
+                    if last {
+                        break;
+                    }
                 }
             }
         }
-        Info { exact, required }
+        Info {
+            exact,
+            prefix,
+            suffix,
+            required,
+        }
+    }
+
+    /// The prefix (`End::Start`, children in order) or suffix (`End::Finish`,
+    /// children in reverse) of a concatenation: exact children multiply in
+    /// until the first one that is not exact contributes its own affix.
+    fn concat_affix<'a>(&mut self, infos: impl Iterator<Item = &'a Info>, end: End) -> Option<Set> {
+        let mut acc = empty_string();
+        for i in infos {
+            let affix = match end {
+                End::Start => &i.prefix,
+                End::Finish => &i.suffix,
+            };
+            let (next, last) = match (&i.exact, affix) {
+                (Some(e), _) => (e, false),
+                (None, Some(a)) => (a, true),
+                (None, None) => break,
+            };
+            let p = match end {
+                End::Start => self.product(&acc, next),
+                End::Finish => self.product(next, &acc),
+            };
+            let Some(p) = p else { break };
+            acc = p;
+            if last {
+                break;
+            }
+        }
+        (!has_empty(&acc)).then_some(acc)
     }
 
     fn alternation(&mut self, subs: &[Hir]) -> Info {
-        let mut exact = Some(Set::new());
-        let mut required = Some(Set::new());
+        let none = || Some(Rc::new(BTreeSet::new()));
+        let (mut exact, mut prefix, mut suffix, mut required) = (none(), none(), none(), none());
         for h in subs {
             let i = self.node(h);
-            exact = match (exact, i.exact) {
-                (Some(mut acc), Some(e)) if self.spend(e.len()) => {
-                    acc.extend(e);
-                    (acc.len() <= MAX_EXACT).then_some(acc)
-                }
-                _ => None,
-            };
-            required = match (required, i.required) {
-                (Some(mut acc), Some(r)) if self.spend(r.len()) => {
-                    acc.extend(r);
-                    if acc.len() > MAX_REQUIRED {
-                        self.fit(acc)
-                    } else {
-                        Some(acc)
-                    }
-                }
-                _ => None,
-            };
-            if exact.is_none() && required.is_none() {
+            exact = self.union(exact, i.exact, Kind::Exact);
+            prefix = self.union(prefix, i.prefix, Kind::Prefix);
+            suffix = self.union(suffix, i.suffix, Kind::Suffix);
+            required = self.union(required, i.required, Kind::Required);
+            if exact.is_none() && prefix.is_none() && suffix.is_none() && required.is_none() {
                 break;
             }
         }
-        Info { exact, required }
+        Info {
+            exact,
+            prefix,
+            suffix,
+            required,
+        }
     }
 
-    /// Makes a `required` set respect the bounds: drops strings that contain
-    /// another member, then cuts all strings to the longest common length
-    /// that leaves at most MAX_REQUIRED distinct prefixes. None if it holds
-    /// the empty string (useless) or the budget is spent.
-    fn fit(&mut self, set: Set) -> Option<Set> {
-        if set.contains(&b""[..]) {
+    /// `a ∪ b`. Exact sets give up beyond their bound; others are cut to fit
+    /// (see [`Analyzer::fit`]).
+    fn union(&mut self, a: Option<Set>, b: Option<Set>, kind: Kind) -> Option<Set> {
+        let (mut a, b) = (a?, b?);
+        if !self.spend(b.len()) {
+            return None;
+        }
+        Rc::make_mut(&mut a).extend(b.iter().cloned());
+        if kind == Kind::Exact {
+            (a.len() <= kind.max()).then_some(a)
+        } else if a.len() > 4 * kind.max() {
+            self.fit(a, kind)
+        } else {
+            // Cutting costs time and precision: let the union grow a while
+            // (`finish` fits the node's sets in the end).
+            Some(a)
+        }
+    }
+
+    /// Makes a prefix, suffix or required set respect the bounds: strings of
+    /// at most MAX_LEN bytes and at most `kind.max()` of them. Cuts all
+    /// strings to the longest common length (keeping the `kind.keep()` end)
+    /// that leaves few enough distinct ones; for a required set, first drops
+    /// strings that contain another member. None if the set holds the empty
+    /// string or the budget is spent.
+    fn fit(&mut self, set: Set, kind: Kind) -> Option<Set> {
+        debug_assert!(kind != Kind::Exact);
+        let (max, keep) = (kind.max(), kind.keep());
+        if has_empty(&set) {
             return None;
         }
         let mut set = if set.iter().any(|s| s.len() > MAX_LEN) {
-            set.into_iter()
-                .map(|mut s| {
-                    s.truncate(MAX_LEN);
-                    s
-                })
-                .collect()
+            Rc::new(set.iter().map(|s| cut(s, MAX_LEN, keep)).collect())
         } else {
             set
         };
-        if set.len() <= MAX_REQUIRED {
+        if set.len() <= max {
             return Some(set);
         }
-        set = self.prune(set)?;
-        let mut len = set.iter().map(Vec::len).max().unwrap_or(0);
-        while set.len() > MAX_REQUIRED && len > 1 {
-            len -= 1;
-            if !self.spend(set.len()) {
-                return None;
-            }
-            set = set
-                .into_iter()
-                .map(|mut s| {
-                    s.truncate(len);
-                    s
-                })
-                .collect();
+        if kind == Kind::Required {
+            set = self.prune(set)?;
         }
-        (set.len() <= MAX_REQUIRED).then_some(set)
+        if !self.spend(set.iter().map(Vec::len).sum::<usize>()) {
+            return None;
+        }
+        let len = cut_length(&set, max, keep);
+        let set: Set = Rc::new(set.iter().map(|s| cut(s, len, keep)).collect());
+        (set.len() <= max).then_some(set)
     }
 
     /// Drops every string that contains another member of the set: a
-    /// haystack holding it holds the shorter one too.
-    fn prune(&mut self, set: Set) -> Option<Set> {
-        let v: Vec<Vec<u8>> = set.into_iter().collect();
-        let mut by_len: Vec<&Vec<u8>> = v.iter().collect();
-        by_len.sort_by_key(|s| s.len());
-        let mut kept: Vec<&Vec<u8>> = Vec::new();
-        for s in by_len {
-            if !self.spend(kept.len().saturating_mul(s.len()).saturating_add(1)) {
+    /// haystack holding it holds the shorter one too (and by transitivity
+    /// some member that is kept).
+    fn prune(&mut self, mut set: Set) -> Option<Set> {
+        let mut drop = Vec::new();
+        for s in set.iter() {
+            let n = s.len();
+            if !self.spend(n * (n + 1) / 2 + 1) {
                 return None;
             }
-            if !kept
-                .iter()
-                .any(|k| memchr::memmem::find(s, k.as_slice()).is_some())
-            {
-                kept.push(s);
+            let inner =
+                (0..n).any(|i| (i + 1..=n).any(|j| (i, j) != (0, n) && set.contains(&s[i..j])));
+            if inner {
+                drop.push(s.clone());
             }
         }
-        Some(kept.into_iter().cloned().collect())
+        if !drop.is_empty() {
+            let m = Rc::make_mut(&mut set);
+            for s in drop {
+                m.remove(&s);
+            }
+        }
+        Some(set)
     }
+}
+
+/// The longest length such that cutting every string of `set` to it (keeping
+/// the `keep` end) leaves at most `max` distinct strings (1 if none does).
+///
+/// In sorted order, strings that cut to the same one are adjacent, and two
+/// neighbours do for exactly the lengths up to their common prefix.
+fn cut_length(set: &BTreeSet<Vec<u8>>, max: usize, keep: End) -> usize {
+    let mut v: Vec<Vec<u8>> = match keep {
+        End::Start => set.iter().cloned().collect(),
+        End::Finish => set
+            .iter()
+            .map(|s| s.iter().rev().copied().collect())
+            .collect(),
+    };
+    v.sort_unstable();
+    let mut merges_at = [0usize; MAX_LEN + 1];
+    for w in v.windows(2) {
+        let lcp = w[0].iter().zip(&w[1]).take_while(|(a, b)| a == b).count();
+        merges_at[lcp.min(MAX_LEN)] += 1;
+    }
+    // Distinct strings at length `len`: all minus the pairs with lcp >= len.
+    let mut merged = 0;
+    let mut distinct = [0usize; MAX_LEN + 1];
+    for len in (1..=MAX_LEN).rev() {
+        merged += merges_at[len];
+        distinct[len] = v.len() - merged;
+    }
+    (1..=MAX_LEN)
+        .rev()
+        .find(|&l| distinct[l] <= max)
+        .unwrap_or(1)
 }
 
 /// Stop searching windows once a single long literal is found.
@@ -385,35 +598,36 @@ fn good_enough(r: &Option<Set>) -> bool {
 
 /// The class as a small set of ASCII-lowercased single bytes, or None.
 fn class_bytes(class: &Class) -> Option<Set> {
-    let mut bytes = [false; 256];
-    match class {
-        Class::Bytes(c) => {
-            for r in c.ranges() {
-                for b in r.start()..=r.end() {
-                    bytes[usize::from(b.to_ascii_lowercase())] = true;
-                }
+    // Folding at most halves the size ([A-Za-z] is 26 bytes).
+    let ranges: Vec<(u32, u32)> = match class {
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        // Only ASCII code points are single bytes.
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    };
+    let size: u32 = ranges.iter().map(|&(a, b)| b.saturating_sub(a) + 1).sum();
+    if size as usize > 2 * MAX_CLASS {
+        return None;
+    }
+    let unicode = matches!(class, Class::Unicode(_));
+    let mut out = BTreeSet::new();
+    for (a, b) in ranges {
+        for c in a..=b {
+            let byte = u8::try_from(c).ok()?;
+            if unicode && !byte.is_ascii() {
+                return None;
             }
-        }
-        Class::Unicode(c) => {
-            // Only ASCII code points are single bytes.
-            for r in c.ranges() {
-                let (Ok(start), Ok(end)) = (u8::try_from(r.start()), u8::try_from(r.end())) else {
-                    return None;
-                };
-                if !end.is_ascii() {
-                    return None;
-                }
-                for b in start..=end {
-                    bytes[usize::from(b.to_ascii_lowercase())] = true;
-                }
-            }
+            out.insert(vec![byte.to_ascii_lowercase()]);
         }
     }
-    let set: Set = (0..=255u8)
-        .filter(|&b| bytes[usize::from(b)])
-        .map(|b| vec![b])
-        .collect();
-    (set.len() <= MAX_CLASS).then_some(set)
+    (out.len() <= MAX_CLASS).then(|| Rc::new(out))
 }
 
 #[cfg(test)]
@@ -662,6 +876,24 @@ mod tests {
             v
         }
 
+        /// Prints each CRS `@rx` with its literals:
+        /// `cargo test --lib crs_literals_report -- --ignored --nocapture`.
+        #[test]
+        #[ignore]
+        fn crs_literals_report() {
+            for (file, arg) in crs_operator_args("rx") {
+                let file = file.rsplit('/').next().unwrap_or_default().to_string();
+                match lits(&arg) {
+                    None => println!("none  {file} {arg:.150}"),
+                    Some(l) => {
+                        let min = l.iter().map(String::len).min().unwrap_or(0);
+                        println!("min={min} n={} {file} {arg:.150}", l.len());
+                        println!("      {:?}", &l[..l.len().min(12)]);
+                    }
+                }
+            }
+        }
+
         #[test]
         fn every_crs_rx_is_safe_on_the_regression_corpus() {
             let args = crs_operator_args("rx");
@@ -671,6 +903,7 @@ mod tests {
             let mut by_min: std::collections::BTreeMap<usize, usize> = Default::default();
             let mut sizes = Vec::new();
             let mut matched_pairs = 0;
+            let (mut rng, mut sampled) = (Rng(1), 0);
             for (_file, arg) in &args {
                 let l = required_literals(arg);
                 let Some(l) = l else { continue };
@@ -679,6 +912,7 @@ mod tests {
                 *by_min.entry(min).or_default() += 1;
                 sizes.push(l.len());
                 let re = compile(arg).expect("CRS @rx compiles");
+                sampled += check_samples(&mut rng, arg, 40);
                 for h in &corpus {
                     if check_safe(arg, &re, &l, h) {
                         matched_pairs += 1;
@@ -688,7 +922,8 @@ mod tests {
             sizes.sort();
             eprintln!(
                 "@rx with literals: {with}/{}; min length -> patterns: {by_min:?}; \
-                 set sizes median {} max {}; corpus {} haystacks, {matched_pairs} matches checked",
+                 set sizes median {} max {}; corpus {} haystacks, {matched_pairs} matches checked, \
+                 {sampled} matching samples",
                 args.len(),
                 sizes.get(sizes.len() / 2).copied().unwrap_or(0),
                 sizes.last().copied().unwrap_or(0),
@@ -700,6 +935,7 @@ mod tests {
                 args.len()
             );
             assert!(matched_pairs > 1000, "corpus too weak: {matched_pairs}");
+            assert!(sampled > 5000, "samples too weak: {sampled}");
         }
     }
 
@@ -784,35 +1020,113 @@ mod tests {
         }
     }
 
+    /// Appends a random string of `hir`'s language (look-arounds ignored,
+    /// repetitions capped) to `out`.
+    fn sample(r: &mut Rng, hir: &Hir, out: &mut Vec<u8>) {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(l) => out.extend_from_slice(&l.0),
+            HirKind::Class(Class::Bytes(c)) => {
+                if !c.ranges().is_empty() {
+                    let rg = c.ranges()[r.below(c.ranges().len())];
+                    let span = usize::from(rg.end() - rg.start()) + 1;
+                    out.push(rg.start() + r.below(span) as u8);
+                }
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                if !c.ranges().is_empty() {
+                    let rg = c.ranges()[r.below(c.ranges().len())];
+                    let span = (rg.end() as usize - rg.start() as usize + 1).min(1000);
+                    let ch = char::from_u32(rg.start() as u32 + r.below(span) as u32)
+                        .unwrap_or(rg.start());
+                    out.extend_from_slice(ch.to_string().as_bytes());
+                }
+            }
+            HirKind::Capture(c) => sample(r, &c.sub, out),
+            HirKind::Repetition(rep) => {
+                let max = rep.max.unwrap_or(rep.min + 3).min(rep.min + 3);
+                let n = rep.min as usize + r.below((max - rep.min) as usize + 1);
+                for _ in 0..n {
+                    sample(r, &rep.sub, out);
+                }
+            }
+            HirKind::Concat(v) => v.iter().for_each(|h| sample(r, h, out)),
+            HirKind::Alternation(v) => {
+                let i = r.below(v.len());
+                sample(r, &v[i], out)
+            }
+        }
+    }
+
+    /// Strings sampled from the language always contain a literal, and so do
+    /// haystacks around them that the regex matches.
+    fn check_samples(r: &mut Rng, pattern: &str, n: usize) -> usize {
+        let (Some(hir), Some(l), Ok(re)) =
+            (parse(pattern), required_literals(pattern), compile(pattern))
+        else {
+            return 0;
+        };
+        let mut matched = 0;
+        for _ in 0..n {
+            let mut w = Vec::new();
+            sample(r, &hir, &mut w);
+            let lw = w.to_ascii_lowercase();
+            assert!(
+                l.iter().any(|x| memchr::memmem::find(&lw, x).is_some()),
+                "{pattern:?}: {:?} is in the language but has none of {:?}",
+                String::from_utf8_lossy(&w),
+                l.iter()
+                    .map(|x| String::from_utf8_lossy(x))
+                    .collect::<Vec<_>>()
+            );
+            let mut h = [&b"x "[..], b"\n", b"a", b"_"][r.below(4)].to_vec();
+            h.extend_from_slice(&w);
+            h.extend_from_slice([&b" y"[..], b"\n", b"b", b""][r.below(4)]);
+            if check_safe(pattern, &re, &l, &h) {
+                matched += 1;
+            }
+        }
+        matched
+    }
+
     #[test]
     fn random_patterns_are_safe() {
         let mut r = Rng(0x9e37_79b9_7f4a_7c15);
-        let alphabet: [&[u8]; 12] = [
+        let pieces: [&[u8]; 20] = [
             b"a",
             b"b",
             b"c",
             b"A",
             b"B",
             b"C",
+            b"ab",
+            b"abc",
+            b"ba",
+            b"k",
+            b"S",
+            b"1",
+            b"_",
             b" ",
             b"\n",
+            b"\t",
             b".",
-            "é".as_bytes(),
+            b"\xc5",
             "\u{17f}".as_bytes(),
             "\u{212a}".as_bytes(),
         ];
         let (mut with, mut matched) = (0, 0);
-        for _ in 0..4000 {
+        for _ in 0..8000 {
             let p = gen(&mut r, 4);
             let l = required_literals(&p);
             let Ok(re) = compile(&p) else { continue };
             let Some(l) = l else { continue };
             with += 1;
-            for _ in 0..60 {
-                let n = r.below(12);
+            matched += check_samples(&mut r, &p, 20);
+            for _ in 0..40 {
+                let n = r.below(10);
                 let mut h = Vec::new();
                 for _ in 0..n {
-                    h.extend_from_slice(alphabet[r.below(alphabet.len())]);
+                    h.extend_from_slice(pieces[r.below(pieces.len())]);
                 }
                 if check_safe(&p, &re, &l, &h) {
                     matched += 1;
@@ -820,8 +1134,71 @@ mod tests {
             }
         }
         assert!(
-            with > 500 && matched > 5000,
+            with > 1000 && matched > 20_000,
             "weak: {with} patterns, {matched} matches"
+        );
+    }
+
+    /// Big alternations overflow the exact, prefix, suffix and required
+    /// bounds, so sets get cut and pruned.
+    #[test]
+    fn random_big_alternations_are_safe() {
+        let mut r = Rng(7);
+        // Mixed lengths, so some members contain others without being
+        // their prefix or suffix.
+        let word = |r: &mut Rng, short: bool| -> String {
+            let n = if short {
+                1 + r.below(8)
+            } else {
+                3 + r.below(6)
+            };
+            (0..n)
+                .map(|_| ["a", "b", "c", "d", "B"][r.below(5)])
+                .collect()
+        };
+        let alt = |r: &mut Rng, n: usize| -> String {
+            let short = r.below(3) == 0;
+            let v: Vec<String> = (0..n).map(|_| word(r, short)).collect();
+            format!("(?:{})", v.join("|"))
+        };
+        let (mut with, mut matched, mut cut) = (0, 0, 0);
+        for _ in 0..90 {
+            let (n1, n2) = (200 + r.below(1000), 1 + r.below(40));
+            let p = match r.below(6) {
+                0 => alt(&mut r, n1),
+                1 => format!("{}x{}", alt(&mut r, n1), alt(&mut r, n2)),
+                2 => format!("(?i){}[xy]+{}", alt(&mut r, n2), alt(&mut r, n1)),
+                3 => format!(
+                    "{}\\s*{}?{}",
+                    alt(&mut r, n1),
+                    alt(&mut r, n2),
+                    alt(&mut r, n2)
+                ),
+                // The windows join the big set's suffix / prefix.
+                4 => format!("{}xyzzy", alt(&mut r, n1)),
+                _ => format!("xyzzy{}", alt(&mut r, n1)),
+            };
+            let re = compile(&p).unwrap();
+            let Some(l) = required_literals(&p) else {
+                continue;
+            };
+            assert!(l.len() <= MAX_REQUIRED);
+            with += 1;
+            if l.len() > 200 || l.iter().any(|x| x.len() < 3) {
+                cut += 1;
+            }
+            matched += check_samples(&mut r, &p, 200);
+            for _ in 0..300 {
+                let n = r.below(24);
+                let h: Vec<u8> = (0..n).map(|_| b"abcdBxy \t"[r.below(9)]).collect();
+                if check_safe(&p, &re, &l, &h) {
+                    matched += 1;
+                }
+            }
+        }
+        assert!(
+            with > 30 && matched > 2000 && cut > 10,
+            "weak: {with} patterns ({cut} cut), {matched} matches"
         );
     }
 

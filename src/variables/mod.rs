@@ -25,8 +25,14 @@ macro_rules! vars {
 
             /// Looks a name up (case-insensitive).
             pub fn from_name(name: &str) -> Option<Var> {
-                let upper = name.to_ascii_uppercase();
-                match upper.as_str() {
+                // Macros pass names upper-cased already: no copy for them.
+                let upper: std::borrow::Cow<'_, str> =
+                    if name.bytes().any(|b| b.is_ascii_lowercase()) {
+                        name.to_ascii_uppercase().into()
+                    } else {
+                        name.into()
+                    };
+                match &*upper {
                     $( $name => Some(Var::$v), )*
                     _ => None,
                 }
@@ -253,10 +259,16 @@ pub struct Item<'a> {
 impl Item<'_> {
     /// `ARGS:foo`, as ModSecurity names a matched variable.
     pub fn full_name(&self) -> String {
+        let name = self.var.name();
         if self.key.is_empty() {
-            self.var.name().to_string()
-        } else {
-            format!("{}:{}", self.var.name(), String::from_utf8_lossy(&self.key))
+            return name.to_string();
         }
+        // Built by hand: `format!` costs more than the rest of a match report.
+        let key = String::from_utf8_lossy(&self.key);
+        let mut s = String::with_capacity(name.len() + 1 + key.len());
+        s.push_str(name);
+        s.push(':');
+        s.push_str(&key);
+        s
     }
 }
