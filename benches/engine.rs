@@ -16,16 +16,20 @@ fn crs_dir() -> PathBuf {
 }
 
 fn crs(pl: u8) -> Waf {
+    crs_with(pl, true)
+}
+
+fn crs_with(pl: u8, prefilter: bool) -> Waf {
     let crs = crs_dir();
-    Waf::builder()
+    let b = Waf::builder()
         .directives(coraza::RECOMMENDED_CONF)
         .directives(&format!(
             "SecRuleEngine On\nSecAction \"id:900000,phase:1,pass,nolog,setvar:tx.blocking_paranoia_level={pl}\""
         ))
         .file(crs.join("crs-setup.conf.example"))
-        .file(crs.join("rules/*.conf"))
-        .build()
-        .expect("CRS loads")
+        .file(crs.join("rules/*.conf"));
+    let b = if prefilter { b } else { b.without_prefilter() };
+    b.build().expect("CRS loads")
 }
 
 struct Req {
@@ -182,5 +186,21 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, load, transactions, scaling);
+/// The literal prefilter on and off, same requests, same run.
+fn prefilter(c: &mut Criterion) {
+    let reqs = requests();
+    let mut g = c.benchmark_group("prefilter_pl1");
+    for on in [true, false] {
+        let waf = crs_with(1, on);
+        for (name, r) in &reqs {
+            let id = format!("{}/{name}", if on { "on" } else { "off" });
+            g.bench_with_input(BenchmarkId::from_parameter(id), r, |b, r| {
+                b.iter(|| run(&waf, r))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, load, transactions, scaling, prefilter);
 criterion_main!(benches);
