@@ -216,6 +216,9 @@ pub struct Transaction {
     /// t:-pipeline results within this transaction, keyed by value and pipeline.
     /// `None` = the pipeline left the value unchanged. Cleared at each phase.
     tcache: HashMap<CacheKey, Option<Vec<u8>>, FxBuild>,
+    /// An empty buffer whose allocation rule evaluations reuse (collecting
+    /// a rule's values would otherwise allocate for every rule).
+    item_buf: Vec<crate::variables::Item<'static>>,
 }
 
 impl Transaction {
@@ -249,6 +252,7 @@ impl Transaction {
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
             tcache: HashMap::default(),
+            item_buf: Vec::with_capacity(16),
             vars,
             id,
             rules,
@@ -891,7 +895,11 @@ impl Transaction {
             }
             return found;
         }
-        let mut items = Vec::with_capacity(16);
+        // The buffer of an earlier rule, emptied: no allocation per rule.
+        let mut items: Vec<crate::variables::Item<'_>> = std::mem::take(&mut self.item_buf)
+            .into_iter()
+            .map(|_| unreachable!("the buffer is stored empty"))
+            .collect();
         for t in &r.targets {
             self.vars.collect(t, &mut items);
         }
@@ -956,7 +964,11 @@ impl Transaction {
                 }
             }
         }
-
+        items.clear();
+        self.item_buf = items
+            .into_iter()
+            .map(|_| unreachable!("cleared above"))
+            .collect();
         found
     }
 
