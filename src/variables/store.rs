@@ -194,8 +194,13 @@ pub struct TxVars {
     pub highest_severity: Option<u8>,
 }
 
-fn num(n: impl ToString) -> Cow<'static, [u8]> {
-    Cow::Owned(n.to_string().into_bytes())
+fn num(n: impl ToString + TryInto<u8> + Copy) -> Cow<'static, [u8]> {
+    // Counts are mostly 0 or 1 (`&TX:foo "@eq 0"`): no allocation for a digit.
+    const DIGITS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
+    match n.try_into() {
+        Ok(d) if d < 10 => Cow::Borrowed(DIGITS[usize::from(d)]),
+        _ => Cow::Owned(n.to_string().into_bytes()),
+    }
 }
 
 impl TxData {
@@ -220,9 +225,16 @@ impl TxData {
     /// request/response data ([`Var::is_data`]); others add nothing.
     pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         if t.count {
-            count(t, out, |plain, tmp| self.collect(plain, tmp));
-            return;
+            let mut tmp = Vec::new();
+            self.values(t, &mut tmp);
+            out.push(count_item(t, tmp.len()));
+        } else {
+            self.values(t, out);
         }
+    }
+
+    /// The values `t` selects, `&` ignored.
+    fn values<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         let keep = |key: &[u8]| keep(t, key);
         let pairs = |list: &'a [Pair], names: bool, out: &mut Vec<Item<'a>>| {
             for (k, v) in list {
@@ -441,12 +453,18 @@ impl TxVars {
     /// Reads every value `t` selects into `out` (exclusions applied, counts resolved).
     pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         if t.var.is_data() {
-            return self.data.collect(t, out);
+            self.data.collect(t, out);
+        } else if t.count {
+            let mut tmp = Vec::new();
+            self.values(t, &mut tmp);
+            out.push(count_item(t, tmp.len()));
+        } else {
+            self.values(t, out);
         }
-        if t.count {
-            count(t, out, |plain, tmp| self.collect(plain, tmp));
-            return;
-        }
+    }
+
+    /// The values of a state variable `t` selects, `&` ignored.
+    fn values<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         let keep = |key: &[u8]| keep(t, key);
         let coll = |c: &'a Collection, out: &mut Vec<Item<'a>>| {
             // `TX:name` is the common case (CRS reads its settings this way):
@@ -571,23 +589,13 @@ fn single<'a>(t: &Target, v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>) {
     });
 }
 
-/// `&VAR`: one item holding the number of values `collect` finds.
-fn count<'a, 'b>(
-    t: &Target,
-    out: &mut Vec<Item<'a>>,
-    collect: impl FnOnce(&Target, &mut Vec<Item<'b>>),
-) {
-    let mut tmp = Vec::new();
-    let plain = Target {
-        count: false,
-        ..t.clone()
-    };
-    collect(&plain, &mut tmp);
-    out.push(Item {
+/// `&VAR`: one item holding the number of values found.
+fn count_item<'a>(t: &Target, n: usize) -> Item<'a> {
+    Item {
         var: t.var,
         key: Cow::Borrowed(b""),
-        value: num(tmp.len()),
-    });
+        value: num(n),
+    }
 }
 
 fn header<'a>(list: &'a [Pair], name: &[u8]) -> Option<&'a [u8]> {
