@@ -993,7 +993,7 @@ impl Transaction {
     fn run_action(&mut self, a: &Action) {
         match a {
             Action::SetVar(sv) => {
-                let key = sv.key.expand(&self.vars).into_owned();
+                let key = sv.key.expand(&self.vars);
                 let new_value = match &sv.op {
                     SetOp::Delete => None,
                     SetOp::Set(v) => Some(v.expand_bytes(&self.vars).into_owned()),

@@ -27,7 +27,17 @@ impl Collection {
 
     /// Sets `key` to `value`.
     pub fn set(&mut self, key: &[u8], value: Vec<u8>) {
-        self.map.insert(key.to_ascii_lowercase(), value);
+        if key.iter().any(u8::is_ascii_uppercase) {
+            self.map.insert(key.to_ascii_lowercase(), value);
+            return;
+        }
+        // Updating an entry (anomaly scores) needs no new key.
+        match self.map.get_mut(key) {
+            Some(v) => *v = value,
+            None => {
+                self.map.insert(key.to_vec(), value);
+            }
+        }
     }
 
     /// Removes `key`.
