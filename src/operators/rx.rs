@@ -20,6 +20,12 @@ const SIZE_LIMIT: usize = 64 << 20;
 
 /// Compiles `pattern` with the byte-oriented semantics described above.
 pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+    compile_mode(pattern).map(|(re, _)| re)
+}
+
+/// [`compile`], also telling whether the byte-mode build was used (`true`)
+/// rather than the Unicode fallback.
+pub(crate) fn compile_mode(pattern: &str) -> Result<(Regex, bool), String> {
     let bytes_pattern = byte_hex_escapes(pattern);
     let build = |unicode: bool| {
         let p: &str = if unicode { pattern } else { &bytes_pattern };
@@ -32,8 +38,10 @@ pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
             .build()
     };
     match build(false) {
-        Ok(re) => Ok(re),
-        Err(first) => build(true).map_err(|_| format!("invalid regex {pattern:?}: {first}")),
+        Ok(re) => Ok((re, true)),
+        Err(first) => build(true)
+            .map(|re| (re, false))
+            .map_err(|_| format!("invalid regex {pattern:?}: {first}")),
     }
 }
 
@@ -139,9 +147,16 @@ impl Rx {
     pub fn new(pattern: &str) -> Result<Rx, String> {
         let m = crate::macros::MacroString::parse(pattern);
         if m.is_constant() {
+            let (re, bytes_mode) = compile_mode(pattern)?;
             Ok(Rx {
-                compiled: Some(compile(pattern)?),
-                pattern: pattern.to_string(),
+                compiled: Some(re),
+                // The literal analysis reads patterns as the byte-mode build
+                // does; a Unicode-mode regex gets no prefilter.
+                pattern: if bytes_mode {
+                    pattern.to_string()
+                } else {
+                    String::new()
+                },
                 dynamic: None,
             })
         } else {
@@ -156,7 +171,9 @@ impl Rx {
 
 impl Operator for Rx {
     fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
-        self.compiled.as_ref()?;
+        if self.compiled.is_none() || self.pattern.is_empty() {
+            return None;
+        }
         crate::prefilter::literals::required_literals(&self.pattern)
     }
 
