@@ -17,7 +17,6 @@
 //! a `required` or `prefix` set to a prefix (of a `suffix` set to a suffix)
 //! keeps it true.
 
-
 use std::collections::BTreeSet;
 use std::rc::Rc;
 

@@ -48,12 +48,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
     let mut builders: [PrefilterBuilder; 5] = Default::default();
     let mut plan = Plan::default();
-    for (phase, entry) in set
-        .phases
-        .iter_mut()
-        .enumerate()
-        .flat_map(|(i, p)| p.iter_mut().map(move |e| (i, e)))
-    {
+    for entry in set.phases.iter_mut().flatten() {
         let Entry::Rule(rule) = entry else { continue };
         let mut link: Option<&mut Rule> = Some(rule);
         while let Some(r) = link {
@@ -75,11 +70,26 @@ pub(crate) fn build(set: &mut RuleSet) {
                     n
                 });
                 r.plan.slot = Some(s);
-                // A negated operator matches where the literals are absent.
-                if let Some(op) = r.operator.as_ref().filter(|o| !o.negated) {
-                    if let Some(lits) = op.op.required_literals() {
-                        r.plan.bit = builders[phase].add(&lits);
-                    }
+            }
+            link = r.chain.as_deref_mut();
+        }
+    }
+    // The literal analysis is the costly part of loading: spread it over the
+    // cores, then hand out bits in rule order (deterministic).
+    let literals = analyse(&candidates(set));
+    let mut next = literals.into_iter();
+    for (phase, entry) in set
+        .phases
+        .iter_mut()
+        .enumerate()
+        .flat_map(|(i, p)| p.iter_mut().map(move |e| (i, e)))
+    {
+        let Entry::Rule(rule) = entry else { continue };
+        let mut link: Option<&mut Rule> = Some(rule);
+        while let Some(r) = link {
+            if prefilterable(r) {
+                if let Some(lits) = next.next().flatten() {
+                    r.plan.bit = builders[phase].add(&lits);
                 }
             }
             link = r.chain.as_deref_mut();
@@ -87,9 +97,73 @@ pub(crate) fn build(set: &mut RuleSet) {
     }
     plan.groups = groups.len();
     plan.pipelines = pipelines.len();
-    plan.prefilters = builders.map(PrefilterBuilder::build);
+    // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
+    plan.prefilters = std::thread::scope(|scope| {
+        let handles = builders.map(|b| scope.spawn(move || b.build()));
+        handles.map(|h| h.join().ok().flatten())
+    });
     set.plan = plan;
 }
+/// A link the prefilter can serve: its values are in the phase cache, and
+/// its operator is not negated (a negated one matches where literals are absent).
+fn prefilterable(r: &Rule) -> bool {
+    r.plan.slot.is_some() && r.operator.as_ref().is_some_and(|o| !o.negated)
+}
+
+/// Operators of the prefilterable links, in rule order.
+fn candidates(set: &RuleSet) -> Vec<&dyn crate::operators::Operator> {
+    let mut out = Vec::new();
+    for entry in set.phases.iter().flatten() {
+        let Entry::Rule(rule) = entry else { continue };
+        let mut link = Some(&**rule);
+        while let Some(r) = link {
+            if prefilterable(r) {
+                if let Some(op) = &r.operator {
+                    out.push(&*op.op);
+                }
+            }
+            link = r.chain.as_deref();
+        }
+    }
+    out
+}
+
+/// `required_literals` of every operator, in order, on scoped threads.
+fn analyse(ops: &[&dyn crate::operators::Operator]) -> Vec<Option<Vec<Vec<u8>>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    if threads == 1 || ops.len() < 16 {
+        return ops.iter().map(|o| o.required_literals()).collect();
+    }
+    // Shared counter: the costly patterns (CRS 942) sit together, so fixed
+    // chunks would leave one thread doing most of the work.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<Vec<Vec<u8>>>> = vec![None; ops.len()];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(op) = ops.get(i) else { break };
+                        done.push((i, op.required_literals()));
+                    }
+                    done
+                })
+            })
+            .collect();
+        // Should an analysis panic, that thread's operators get no filter.
+        for h in handles {
+            for (i, lits) in h.join().unwrap_or_default() {
+                out[i] = lits;
+            }
+        }
+    });
+    out
+}
+
 /// Removes the literal prefilter: every operator then runs on every value.
 pub(crate) fn drop_prefilter(set: &mut RuleSet) {
     set.plan.prefilters = Default::default();
