@@ -20,6 +20,9 @@ pub struct LinkPlan {
     /// The (target list, pipeline) slot; `None` when a target reads rule
     /// state (TX, MATCHED_VAR, ...) or the link uses `multiMatch`.
     pub slot: Option<u32>,
+    /// The link's transformation pipeline, numbered: the key of its
+    /// transformed values in the phase cache.
+    pub pipeline: u32,
     /// The link's bit in its pipeline's prefilter: the operator only runs on
     /// values whose scan set it (see [`crate::prefilter`]).
     pub bit: Option<u32>,
@@ -53,6 +56,9 @@ pub(crate) fn build(set: &mut RuleSet) {
         let mut link: Option<&mut Rule> = Some(rule);
         while let Some(r) = link {
             r.plan = LinkPlan::default();
+            let n = pipelines.len() as u32;
+            let p = *pipelines.entry(r.transform_key.to_string()).or_insert(n);
+            r.plan.pipeline = p;
             let eligible = r.operator.is_some()
                 && !r.multi_match
                 && !r.targets.is_empty()
@@ -62,8 +68,6 @@ pub(crate) fn build(set: &mut RuleSet) {
                 // exclusions: equal text, equal list.
                 let n = groups.len() as u32;
                 let g = *groups.entry(format!("{:?}", r.targets)).or_insert(n);
-                let n = pipelines.len() as u32;
-                let p = *pipelines.entry(r.transform_key.to_string()).or_insert(n);
                 let n = slots.len() as u32;
                 let s = *slots.entry((g, p)).or_insert_with(|| {
                     plan.slots.push((g, p));

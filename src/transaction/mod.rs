@@ -2,7 +2,6 @@
 //! five phases and records what the rules decided.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
@@ -128,25 +127,10 @@ fn in_ranges(ranges: &[(u64, u64)], id: u64) -> bool {
     ranges.iter().any(|(a, b)| (*a..=*b).contains(&id))
 }
 
-/// Transformation-cache key: pipeline identity, value address and length.
-type CacheKey = (usize, usize, usize);
-
-/// A value whose transformed form may be cached for the rest of the phase:
-/// borrowed request/response data, never collections that actions change.
+/// A value whose transformed form may be kept for the rest of the phase:
+/// borrowed request/response data (rule state such as TX changes between rules).
 fn cacheable(item: &crate::variables::Item<'_>) -> bool {
-    matches!(item.value, Cow::Borrowed(_))
-        && item.value.len() >= 8
-        && !matches!(
-            item.var,
-            Var::Tx
-                | Var::Env
-                | Var::Rule
-                | Var::MatchedVar
-                | Var::MatchedVars
-                | Var::MatchedVarName
-                | Var::MatchedVarsNames
-        )
-        && !item.var.is_persistent()
+    matches!(item.value, Cow::Borrowed(_)) && item.value.len() >= 8 && item.var.is_data()
 }
 
 /// Runs a rule's transformation pipeline; borrowed while nothing changes.
@@ -213,9 +197,6 @@ pub struct Transaction {
     logging_done: bool,
     audit_engine: String,
     audit_log_parts: String,
-    /// t:-pipeline results within this transaction, keyed by value and pipeline.
-    /// `None` = the pipeline left the value unchanged. Cleared at each phase.
-    tcache: HashMap<CacheKey, Option<Vec<u8>>, FxBuild>,
     /// An empty buffer whose allocation rule evaluations reuse (collecting
     /// a rule's values would otherwise allocate for every rule).
     item_buf: Vec<crate::variables::Item<'static>>,
@@ -251,7 +232,6 @@ impl Transaction {
             logging_done: false,
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
-            tcache: HashMap::default(),
             item_buf: Vec::with_capacity(16),
             vars,
             id,
@@ -660,9 +640,6 @@ impl Transaction {
             Some(AllowScope::Phase) => self.allow = None,
             _ => {}
         }
-        // Values may have been replaced since the last phase (body arguments,
-        // response headers): cached addresses are only trusted within a phase.
-        self.tcache = HashMap::with_capacity_and_hasher(256, FxBuild::default());
         let rules = self.rules.clone();
         let data = self.vars.data.clone();
         let mut cache = PhaseCache::new(&data, &rules.plan, phase);
@@ -700,9 +677,6 @@ impl Transaction {
             }
             i += 1;
         }
-        // The agent keeps transactions between request and response: do not
-        // keep cached transformations alive with them.
-        self.tcache = HashMap::default();
     }
 
     fn is_removed(&self, r: &Rule) -> bool {
@@ -866,6 +840,26 @@ impl Transaction {
             .collect();
         let mut found = Vec::new();
         let arg_cell = std::cell::OnceCell::new();
+        let skip = |item: &crate::variables::Item<'_>| {
+            removed
+                .iter()
+                .any(|(v, k)| *v == item.var && k.matches(&item.key))
+        };
+        let eval = |item: &crate::variables::Item<'_>, value: &[u8], found: &mut Vec<Found>| {
+            let mut caps = if r.capture { Some(Vec::new()) } else { None };
+            let mut ctx = OpContext {
+                macros: &self.vars,
+                captures: caps.as_mut(),
+                arg: Some(&arg_cell),
+            };
+            if op.op.evaluate(&mut ctx, value) != op.negated {
+                found.push(Found {
+                    name: item.full_name(),
+                    value: value.to_vec(),
+                    captures: caps,
+                });
+            }
+        };
         if let Some(slot) = r.plan.slot {
             let view = cache.slot(slot, r, &self.rules.plan);
             for &e in view.entries {
@@ -873,24 +867,8 @@ impl Transaction {
                     continue;
                 }
                 let (item, value) = view.get(e);
-                if removed
-                    .iter()
-                    .any(|(v, k)| *v == item.var && k.matches(&item.key))
-                {
-                    continue;
-                }
-                let mut caps = if r.capture { Some(Vec::new()) } else { None };
-                let mut ctx = OpContext {
-                    macros: &self.vars,
-                    captures: caps.as_mut(),
-                    arg: Some(&arg_cell),
-                };
-                if op.op.evaluate(&mut ctx, value) != op.negated {
-                    found.push(Found {
-                        name: item.full_name(),
-                        value: value.to_vec(),
-                        captures: caps,
-                    });
+                if !skip(item) {
+                    eval(item, value, &mut found);
                 }
             }
             return found;
@@ -903,65 +881,27 @@ impl Transaction {
         for t in &r.targets {
             self.vars.collect(t, &mut items);
         }
-        for item in &items {
-            if removed
-                .iter()
-                .any(|(v, k)| *v == item.var && k.matches(&item.key))
-            {
-                continue;
-            }
-            let eval = |value: &[u8], found: &mut Vec<Found>| {
-                let mut caps = if r.capture { Some(Vec::new()) } else { None };
-                let mut ctx = OpContext {
-                    macros: &self.vars,
-                    captures: caps.as_mut(),
-                    arg: Some(&arg_cell),
-                };
-                if op.op.evaluate(&mut ctx, value) != op.negated {
-                    found.push(Found {
-                        name: item.full_name(),
-                        value: value.to_vec(),
-                        captures: caps,
-                    });
-                }
-            };
+        for item in items.iter().filter(|i| !skip(i)) {
             if r.transforms.is_empty() {
-                eval(&item.value, &mut found);
+                eval(item, &item.value, &mut found);
             } else if r.multi_match {
                 let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
-                eval(&cur, &mut found);
+                eval(item, &cur, &mut found);
                 for t in &r.transforms {
                     let next = t(&cur).into_owned();
                     if next != *cur {
-                        eval(&next, &mut found);
+                        eval(item, &next, &mut found);
                     }
                     cur = Cow::Owned(next);
                 }
-            } else if !cacheable(item) {
-                let cur = run_pipeline(r, &item.value);
-                eval(&cur, &mut found);
-            } else {
-                // Request and response data do not move or change within a
-                // phase, so the value's address identifies it; no hashing of
-                // the bytes, no copy of the key.
-                let key = (
-                    Arc::as_ptr(&r.transform_key) as *const u8 as usize,
-                    item.value.as_ptr() as usize,
-                    item.value.len(),
+            } else if cacheable(item) {
+                eval(
+                    item,
+                    cache.transformed(r.plan.pipeline, r, &item.value),
+                    &mut found,
                 );
-                match self.tcache.get(&key) {
-                    Some(Some(v)) => eval(v, &mut found),
-                    Some(None) => eval(&item.value, &mut found),
-                    None => {
-                        let cur = run_pipeline(r, &item.value);
-                        eval(&cur, &mut found);
-                        let stored = match cur {
-                            Cow::Borrowed(_) => None,
-                            Cow::Owned(v) => Some(v),
-                        };
-                        self.tcache.insert(key, stored);
-                    }
-                }
+            } else {
+                eval(item, &run_pipeline(r, &item.value), &mut found);
             }
         }
         items.clear();

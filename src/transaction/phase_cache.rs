@@ -7,12 +7,16 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::FxBuild;
+use crate::prefilter::Prefilter;
 use crate::rules::plan::Plan;
 use crate::rules::Rule;
 use crate::variables::{Item, TxData};
 
+/// "Not scanned": the value has no prefilter bits (every operator runs).
+const UNSCANNED: u32 = u32::MAX;
+
 /// One entry of a slot: the item's index in its group and its transformed
-/// value's index in the arena.
+/// value's index in the store.
 #[derive(Clone, Copy)]
 pub(super) struct SlotEntry {
     pub item: u32,
@@ -22,15 +26,21 @@ pub(super) struct SlotEntry {
 /// The phase's cache; borrows the data it was built over.
 pub(super) struct PhaseCache<'d> {
     data: &'d TxData,
-    /// Phase index (0-4).
-    phase: usize,
+    /// The phase's prefilter, if any.
+    prefilter: Option<&'d Prefilter>,
     /// Items of each target list, by group.
     groups: Vec<Option<Vec<Item<'d>>>>,
     /// Entries of each (target list, pipeline) slot.
     slots: Vec<Option<Vec<SlotEntry>>>,
+    values: Transformed,
+}
+
+/// Transformed values of the phase, with their prefilter bits.
+struct Transformed {
     /// Transformed values; `None` when the pipeline left the value unchanged.
     arena: Vec<Option<Vec<u8>>>,
-    /// Per arena value: its scan (index into `bits` in units of `words`).
+    /// Per arena value: its scan (index into `bits` in units of `words`),
+    /// or [`UNSCANNED`].
     scan_of: Vec<u32>,
     /// Prefilter bits of every scan, `words` per scan.
     bits: Vec<u64>,
@@ -39,39 +49,94 @@ pub(super) struct PhaseCache<'d> {
     /// unchanged are scanned once.
     scans: HashMap<(usize, usize), u32, FxBuild>,
     /// (pipeline, value address, length) -> arena index: the same value read
-    /// through another target list is transformed once.
+    /// through another target list, or by a rule outside any slot, is
+    /// transformed once. Request and response data do not move within a
+    /// phase, so the address identifies the value.
     index: HashMap<(u32, usize, usize), u32, FxBuild>,
+}
+
+impl Transformed {
+    /// The arena index of `raw` through `r`'s pipeline (number `pipeline`),
+    /// transforming it on first use; scanned by `prefilter` when given.
+    fn index_of(
+        &mut self,
+        pipeline: u32,
+        r: &Rule,
+        raw: &[u8],
+        prefilter: Option<&Prefilter>,
+    ) -> u32 {
+        let key = (pipeline, raw.as_ptr() as usize, raw.len());
+        let i = match self.index.get(&key) {
+            Some(i) => *i,
+            None => {
+                let i = self.arena.len() as u32;
+                self.arena.push(match super::run_pipeline(r, raw) {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(t) => Some(t),
+                });
+                self.scan_of.push(UNSCANNED);
+                self.index.insert(key, i);
+                i
+            }
+        };
+        if let Some(pre) = prefilter {
+            if self.scan_of[i as usize] == UNSCANNED {
+                self.scan_of[i as usize] = self.scan(i, raw, pre);
+            }
+        }
+        i
+    }
+
+    /// The value at `i` (`raw` when the pipeline left it unchanged).
+    fn value<'a>(&'a self, i: u32, raw: &'a [u8]) -> &'a [u8] {
+        self.arena[i as usize].as_deref().unwrap_or(raw)
+    }
+
+    /// Scans the value at `i`; a value the pipeline left unchanged shares the
+    /// scan of its raw bytes with every other pipeline.
+    fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
+        let unchanged = self.arena[i as usize].is_none();
+        let skey = (raw.as_ptr() as usize, raw.len());
+        if unchanged {
+            if let Some(n) = self.scans.get(&skey) {
+                return *n;
+            }
+        }
+        let n = (self.bits.len() / self.words.max(1)) as u32;
+        let at = self.bits.len();
+        self.bits.resize(at + self.words, 0);
+        let value = self.arena[i as usize].as_deref().unwrap_or(raw);
+        pre.scan_into(value, &mut self.bits[at..]);
+        if unchanged {
+            self.scans.insert(skey, n);
+        }
+        n
+    }
 }
 
 /// A slot's values, ready to evaluate.
 pub(super) struct SlotView<'c, 'd> {
     pub items: &'c [Item<'d>],
     pub entries: &'c [SlotEntry],
-    arena: &'c [Option<Vec<u8>>],
-    scan_of: &'c [u32],
-    bits: &'c [u64],
-    words: usize,
+    values: &'c Transformed,
 }
 
 impl<'c, 'd> SlotView<'c, 'd> {
     /// The item of `e` and the value the operator sees.
     pub fn get(&self, e: SlotEntry) -> (&'c Item<'d>, &'c [u8]) {
         let item = &self.items[e.item as usize];
-        let value = match &self.arena[e.value as usize] {
-            Some(v) => v.as_slice(),
-            None => &item.value,
-        };
-        (item, value)
+        (item, self.values.value(e.value, &item.value))
     }
 
     /// Whether the prefilter lets the rule with `bit` see `e`'s value.
     pub fn passes(&self, e: SlotEntry, bit: u32) -> bool {
-        let scan = self.scan_of[e.value as usize];
-        if scan == u32::MAX {
+        let v = self.values;
+        let scan = v.scan_of[e.value as usize];
+        if scan == UNSCANNED {
             return true;
         }
-        let at = scan as usize * self.words;
-        match self.bits.get(at..at + self.words) {
+        let at = scan as usize * v.words;
+        match v.bits.get(at..at + v.words) {
             Some(bits) => crate::prefilter::has(bits, bit),
             None => true,
         }
@@ -79,20 +144,21 @@ impl<'c, 'd> SlotView<'c, 'd> {
 }
 
 impl<'d> PhaseCache<'d> {
-    pub fn new(data: &'d TxData, plan: &Plan, phase: u8) -> PhaseCache<'d> {
+    pub fn new(data: &'d TxData, plan: &'d Plan, phase: u8) -> PhaseCache<'d> {
+        let prefilter = plan.prefilters[usize::from(phase.clamp(1, 5) - 1)].as_ref();
         PhaseCache {
             data,
-            phase: usize::from(phase.clamp(1, 5) - 1),
+            prefilter,
             groups: (0..plan.groups).map(|_| None).collect(),
             slots: (0..plan.slots.len()).map(|_| None).collect(),
-            arena: Vec::new(),
-            scan_of: Vec::new(),
-            bits: Vec::new(),
-            words: plan.prefilters[usize::from(phase.clamp(1, 5) - 1)]
-                .as_ref()
-                .map_or(0, |p| p.words()),
-            scans: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
-            index: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
+            values: Transformed {
+                arena: Vec::new(),
+                scan_of: Vec::new(),
+                bits: Vec::new(),
+                words: prefilter.map_or(0, Prefilter::words),
+                scans: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
+                index: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
+            },
         }
     }
 
@@ -108,61 +174,29 @@ impl<'d> PhaseCache<'d> {
                 }
                 items
             });
-            let mut entries = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let key = (pipeline, item.value.as_ptr() as usize, item.value.len());
-                let value = match self.index.get(&key) {
-                    Some(v) => *v,
-                    None => {
-                        let v = self.arena.len() as u32;
-                        let t = super::run_pipeline(r, &item.value);
-                        let scan = match &plan.prefilters[self.phase] {
-                            Some(pre) => {
-                                let skey = (t.as_ptr() as usize, t.len());
-                                let next = (self.bits.len() / self.words.max(1)) as u32;
-                                // Owned results have fresh addresses: always a new scan.
-                                let known = match t {
-                                    Cow::Borrowed(_) => self.scans.get(&skey).copied(),
-                                    Cow::Owned(_) => None,
-                                };
-                                match known {
-                                    Some(n) => n,
-                                    None => {
-                                        let at = self.bits.len();
-                                        self.bits.resize(at + self.words, 0);
-                                        pre.scan_into(&t, &mut self.bits[at..]);
-                                        if let Cow::Borrowed(_) = t {
-                                            self.scans.insert(skey, next);
-                                        }
-                                        next
-                                    }
-                                }
-                            }
-                            None => u32::MAX,
-                        };
-                        self.scan_of.push(scan);
-                        self.arena.push(match t {
-                            Cow::Borrowed(_) => None,
-                            Cow::Owned(t) => Some(t),
-                        });
-                        self.index.insert(key, v);
-                        v
-                    }
-                };
-                entries.push(SlotEntry {
+            let entries = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| SlotEntry {
                     item: i as u32,
-                    value,
-                });
-            }
+                    value: self
+                        .values
+                        .index_of(pipeline, r, &item.value, self.prefilter),
+                })
+                .collect();
             self.slots[slot as usize] = Some(entries);
         }
         SlotView {
             items: self.groups[group as usize].as_deref().unwrap_or_default(),
             entries: self.slots[slot as usize].as_deref().unwrap_or_default(),
-            arena: &self.arena,
-            scan_of: &self.scan_of,
-            bits: &self.bits,
-            words: self.words,
+            values: &self.values,
         }
+    }
+
+    /// `raw` (request/response data, unchanged for the phase) through `r`'s
+    /// pipeline (number `pipeline`), for rules outside any slot.
+    pub fn transformed<'a>(&'a mut self, pipeline: u32, r: &Rule, raw: &'a [u8]) -> &'a [u8] {
+        let i = self.values.index_of(pipeline, r, raw, None);
+        self.values.value(i, raw)
     }
 }
