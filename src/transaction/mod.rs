@@ -167,6 +167,13 @@ impl std::hash::Hasher for FxHasher {
 
 type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
+/// Which body a write goes to.
+#[derive(Clone, Copy)]
+enum Direction {
+    Request,
+    Response,
+}
+
 /// A value that matched, waiting for its actions to run.
 struct Found {
     name: String,
@@ -375,33 +382,54 @@ impl Transaction {
     /// the transaction is interrupted with 413; with `ProcessPartial` the rest
     /// is ignored.
     pub fn write_request_body(&mut self, data: &[u8]) -> Option<Interruption> {
-        if self.interruption.is_some() {
-            return self.interruption.clone();
-        }
-        let room = self
-            .request_body_limit
-            .saturating_sub(self.vars.data.request_body.len());
-        if data.len() > room {
-            self.vars
-                .data_mut()
-                .request_body
-                .extend_from_slice(&data[..room]);
+        if self.interruption.is_none() && self.append_body(Direction::Request, data) {
             self.request_body_truncated = true;
-            if self.rules.config.request_body_limit_action == BodyLimitAction::Reject {
-                self.vars.data_mut().flags.push(("INBOUND_DATA_ERROR", 1));
-                if self.engine == RuleEngineMode::On {
-                    self.interruption = Some(Interruption {
-                        rule_id: 0,
-                        action: InterruptionAction::Deny,
-                        status: 413,
-                        data: String::new(),
-                    });
-                }
-            }
-        } else {
-            self.vars.data_mut().request_body.extend_from_slice(data);
         }
         self.interruption.clone()
+    }
+
+    /// Appends to the request or response body up to its limit; true when
+    /// `data` did not fit. With the limit action `Reject` it also sets the
+    /// data-error flag and (engine On) interrupts: 413 for requests, 500 for
+    /// responses.
+    fn append_body(&mut self, dir: Direction, data: &[u8]) -> bool {
+        let c = &self.rules.config;
+        let (limit, action, flag, status) = match dir {
+            Direction::Request => (
+                self.request_body_limit,
+                c.request_body_limit_action,
+                "INBOUND_DATA_ERROR",
+                413,
+            ),
+            Direction::Response => (
+                self.response_body_limit,
+                c.response_body_limit_action,
+                "OUTBOUND_DATA_ERROR",
+                500,
+            ),
+        };
+        let vars = self.vars.data_mut();
+        let body = match dir {
+            Direction::Request => &mut vars.request_body,
+            Direction::Response => &mut vars.response_body,
+        };
+        let room = limit.saturating_sub(body.len());
+        body.extend_from_slice(&data[..data.len().min(room)]);
+        if data.len() <= room {
+            return false;
+        }
+        if action == BodyLimitAction::Reject {
+            vars.flags.push((flag, 1));
+            if self.engine == RuleEngineMode::On {
+                self.interruption = Some(Interruption {
+                    rule_id: 0,
+                    action: InterruptionAction::Deny,
+                    status,
+                    data: String::new(),
+                });
+            }
+        }
+        true
     }
 
     /// Parses the request body with the selected processor and runs phase 2.
@@ -521,31 +549,11 @@ impl Transaction {
 
     /// Appends response body bytes (up to SecResponseBodyLimit).
     pub fn write_response_body(&mut self, data: &[u8]) -> Option<Interruption> {
-        if self.interruption.is_some() || !self.is_response_body_accessible() {
-            return self.interruption.clone();
-        }
-        let room = self
-            .response_body_limit
-            .saturating_sub(self.vars.data.response_body.len());
-        if data.len() > room {
-            self.vars
-                .data_mut()
-                .response_body
-                .extend_from_slice(&data[..room]);
+        if self.interruption.is_none()
+            && self.is_response_body_accessible()
+            && self.append_body(Direction::Response, data)
+        {
             self.response_body_truncated = true;
-            if self.rules.config.response_body_limit_action == BodyLimitAction::Reject {
-                self.vars.data_mut().flags.push(("OUTBOUND_DATA_ERROR", 1));
-                if self.engine == RuleEngineMode::On {
-                    self.interruption = Some(Interruption {
-                        rule_id: 0,
-                        action: InterruptionAction::Deny,
-                        status: 500,
-                        data: String::new(),
-                    });
-                }
-            }
-        } else {
-            self.vars.data_mut().response_body.extend_from_slice(data);
         }
         self.interruption.clone()
     }
