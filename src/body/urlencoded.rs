@@ -14,6 +14,7 @@
 //! - repeated names are kept, in input order.
 
 use super::{BodyLimits, BodyOutput, Pair};
+use crate::transformations::bytes::hex_value;
 
 /// Name of the flag variable set when a body had an invalid `%` escape.
 pub const URLENCODED_ERROR: &str = "URLENCODED_ERROR";
@@ -91,15 +92,6 @@ fn decode(input: &[u8]) -> (Vec<u8>, bool) {
         }
     }
     (out, invalid)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -1063,15 +1063,12 @@ fn strip_scheme_authority(uri: &[u8]) -> &[u8] {
 
 /// Decodes `%XX` in a path; invalid escapes stay as written. `+` is literal in paths.
 fn percent_decode_path(path: &[u8]) -> Vec<u8> {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
     let mut out = Vec::with_capacity(path.len());
     let mut i = 0;
     while i < path.len() {
         if path[i] == b'%' && i + 2 < path.len() {
-            if let (Some(h), Some(l)) = (hex(path[i + 1]), hex(path[i + 2])) {
-                out.push(h << 4 | l);
+            if let Some(b) = crate::transformations::bytes::hex_pair(&path[i + 1..]) {
+                out.push(b);
                 i += 3;
                 continue;
             }

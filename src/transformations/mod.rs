@@ -18,7 +18,7 @@ use std::borrow::Cow;
 mod base64_decode;
 mod base64_decode_ext;
 mod base64_encode;
-mod bytes;
+pub(crate) mod bytes;
 mod cmd_line;
 mod compress_whitespace;
 mod css_decode;
