@@ -132,6 +132,44 @@ fn transformations_and_multi_match() {
 }
 
 #[test]
+fn trimming_in_a_pipeline_takes_effect() {
+    // `t:trim` answers with a piece of its input, not a copy; the pipelines
+    // of request data (phase cache) and of TX must both use it.
+    let w = waf(r#"
+        SecRule ARGS:a "@streq abc" "id:1,phase:1,pass,t:urlDecode,t:trim"
+        SecRule ARGS:a "@streq ABC" "id:2,phase:1,pass,t:trim,t:uppercase"
+        SecAction "id:3,phase:1,pass,nolog,setvar:'tx.v=  xyz'"
+        SecRule TX:v "@streq xyz" "id:4,phase:1,pass,t:trimLeft"
+        SecRule TX:v "@streq XYZ" "id:5,phase:1,pass,t:uppercase,t:trim"
+    "#);
+    assert_eq!(ids(&get(&w, "/?a=%20%20abc%20", &[])), vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn multi_match_sees_every_changed_step_in_order() {
+    // Raw "%41b" -> urlDecode "Ab" -> lowercase "ab" -> trim (unchanged, not
+    // evaluated again). Every value that matches is reported, in order.
+    let w = waf(r#"
+        SecRule ARGS "@rx ^" "id:1,phase:1,pass,log,t:urlDecode,t:lowercase,t:trim,multiMatch"
+        SecRule ARGS "@rx b$" "id:2,phase:1,pass,log,t:urlDecode,t:lowercase,multiMatch"
+        SecRule ARGS "@rx ^ab$" "id:3,phase:1,pass,log,t:urlDecode,t:lowercase"
+    "#);
+    let tx = get(&w, "/?x=%2541b", &[]);
+    let values = |i: usize| -> Vec<String> {
+        tx.matched_rules()[i]
+            .matched
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.value).into_owned())
+            .collect()
+    };
+    assert_eq!(ids(&tx), vec![1, 2, 3]);
+    assert_eq!(values(0), ["%41b", "Ab", "ab"]);
+    assert_eq!(values(1), ["%41b", "Ab", "ab"]);
+    // The operator's input, as ModSecurity v3 and Coraza report it.
+    assert_eq!(values(2), ["ab"]);
+}
+
+#[test]
 fn engine_modes_and_disruptive_actions() {
     let rules = r#"SecRule ARGS:x "@streq 1" "id:1,phase:1,deny,status:418"
         SecRule ARGS:y "@streq 1" "id:2,phase:1,redirect:http://example.com/%{tx.none}blocked"

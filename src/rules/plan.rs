@@ -5,20 +5,25 @@
 //! CRS repeats a handful of target lists (`REQUEST_COOKIES|...|ARGS_NAMES|ARGS`)
 //! and pipelines (`t:urlDecodeUni`, ...) over hundreds of rules. Links whose
 //! targets are all request/response data ([`crate::variables::Var::is_data`])
-//! get a *slot*: the pair (target list, pipeline). Within a phase the data does
-//! not change, so a slot's transformed values are valid for every rule using
-//! it.
+//! get a *slot*: the pair (target list, pipeline), and for `multiMatch` links
+//! every step of the pipeline. Within a phase the data does not change, so a
+//! slot's transformed values are valid for every rule using it.
+//!
+//! Pipelines are numbered as a tree: each is one transformation applied to a
+//! shorter pipeline ([`Pipe`]), so pipelines with a common start
+//! (`t:utf8toUnicode,t:urlDecodeUni,...`) share its results.
 
 use std::collections::HashMap;
 
 use super::{Entry, Rule, RuleSet};
 use crate::prefilter::PrefilterBuilder;
+use crate::transformations::Transformation;
 
 /// Where a rule link's values come from in the phase cache.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinkPlan {
     /// The (target list, pipeline) slot; `None` when a target reads rule
-    /// state (TX, MATCHED_VAR, ...) or the link uses `multiMatch`.
+    /// state (TX, MATCHED_VAR, ...).
     pub slot: Option<u32>,
     /// The link's transformation pipeline, numbered: the key of its
     /// transformed values in the phase cache.
@@ -28,15 +33,37 @@ pub struct LinkPlan {
     pub bit: Option<u32>,
 }
 
+/// A transformation pipeline: its last transformation applied to a shorter
+/// pipeline. Number 0 is the empty pipeline.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipe {
+    /// The pipeline without its last transformation (0 for pipeline 0).
+    pub parent: u32,
+    /// The last transformation; `None` only for the empty pipeline.
+    pub step: Option<Transformation>,
+}
+
+/// Values a slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Slot {
+    /// The target list.
+    pub group: u32,
+    /// The pipeline.
+    pub pipeline: u32,
+    /// `multiMatch`: the value before the pipeline and after every step
+    /// that changed it, instead of only the end result.
+    pub multi: bool,
+}
+
 /// The plan of a rule set.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Plan {
     /// Number of distinct target lists.
     pub groups: usize,
-    /// Per slot: (target-list group, pipeline).
-    pub slots: Vec<(u32, u32)>,
-    /// Number of distinct pipelines.
-    pub pipelines: usize,
+    /// The slots.
+    pub slots: Vec<Slot>,
+    /// Every pipeline and every start of one, as a tree (see [`Pipe`]).
+    pub pipes: Vec<Pipe>,
     /// Per phase (0-4): the literal prefilter of the phase's links, if any
     /// has literals. One per phase, not per pipeline: the scan depends only
     /// on the bytes, so a value the pipelines leave unchanged is scanned
@@ -44,11 +71,66 @@ pub struct Plan {
     pub prefilters: [Option<crate::prefilter::Prefilter>; 5],
 }
 
+impl Default for Plan {
+    fn default() -> Plan {
+        Plan {
+            groups: 0,
+            slots: Vec::new(),
+            pipes: vec![Pipe {
+                parent: 0,
+                step: None,
+            }],
+            prefilters: Default::default(),
+        }
+    }
+}
+
+impl Plan {
+    /// The pipelines from the empty one to `p`, in order (`[0]` for 0).
+    pub fn path(&self, p: u32) -> Vec<u32> {
+        let mut path = vec![p];
+        let mut at = p;
+        while at != 0 {
+            at = self.pipes.get(at as usize).map_or(0, |x| x.parent);
+            path.push(at);
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// Numbers `r`'s pipeline and every start of it, keyed by (parent, name).
+fn pipeline(plan: &mut Plan, ids: &mut HashMap<(u32, String), u32>, r: &Rule) -> u32 {
+    let names: Vec<&str> = r
+        .transform_key
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut p = 0;
+    for (i, f) in r.transforms.iter().enumerate() {
+        // The key is built from the names; should it ever disagree with the
+        // functions, the function's address keeps the pipelines apart.
+        let name = match names.get(i) {
+            Some(n) if names.len() == r.transforms.len() => (*n).to_string(),
+            _ => format!("{:p}", *f),
+        };
+        let next = plan.pipes.len() as u32;
+        p = *ids.entry((p, name)).or_insert_with(|| {
+            plan.pipes.push(Pipe {
+                parent: p,
+                step: Some(*f),
+            });
+            next
+        });
+    }
+    p
+}
+
 /// Assigns slots to every link of `set`.
 pub(crate) fn build(set: &mut RuleSet) {
     let mut groups: HashMap<String, u32> = HashMap::new();
-    let mut pipelines: HashMap<String, u32> = HashMap::new();
-    let mut slots: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut pipe_ids: HashMap<(u32, String), u32> = HashMap::new();
+    let mut slots: HashMap<Slot, u32> = HashMap::new();
     let mut builders: [PrefilterBuilder; 5] = Default::default();
     let mut plan = Plan::default();
     for entry in set.phases.iter_mut().flatten() {
@@ -56,11 +138,9 @@ pub(crate) fn build(set: &mut RuleSet) {
         let mut link: Option<&mut Rule> = Some(rule);
         while let Some(r) = link {
             r.plan = LinkPlan::default();
-            let n = pipelines.len() as u32;
-            let p = *pipelines.entry(r.transform_key.to_string()).or_insert(n);
+            let p = pipeline(&mut plan, &mut pipe_ids, r);
             r.plan.pipeline = p;
             let eligible = r.operator.is_some()
-                && !r.multi_match
                 && !r.targets.is_empty()
                 && r.targets.iter().all(|t| t.var.is_data());
             if eligible {
@@ -68,9 +148,14 @@ pub(crate) fn build(set: &mut RuleSet) {
                 // exclusions: equal text, equal list.
                 let n = groups.len() as u32;
                 let g = *groups.entry(format!("{:?}", r.targets)).or_insert(n);
+                let slot = Slot {
+                    group: g,
+                    pipeline: p,
+                    multi: r.multi_match,
+                };
                 let n = slots.len() as u32;
-                let s = *slots.entry((g, p)).or_insert_with(|| {
-                    plan.slots.push((g, p));
+                let s = *slots.entry(slot).or_insert_with(|| {
+                    plan.slots.push(slot);
                     n
                 });
                 r.plan.slot = Some(s);
@@ -100,7 +185,6 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.groups = groups.len();
-    plan.pipelines = pipelines.len();
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
     plan.prefilters = std::thread::scope(|scope| {
         let handles = builders.map(|b| scope.spawn(move || b.build()));
@@ -213,9 +297,9 @@ mod tests {
                     "rule {}",
                     r.id
                 );
-                if l.plan.slot.is_some() {
+                if let Some(s) = l.plan.slot {
                     assert!(l.targets.iter().all(|t| t.var.is_data()), "rule {}", r.id);
-                    assert!(!l.multi_match, "rule {}", r.id);
+                    assert_eq!(plan.slots[s as usize].multi, l.multi_match, "rule {}", r.id);
                 }
                 link = l.chain.as_deref();
             }
@@ -232,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn state_targets_and_multimatch_get_no_slot() {
+    fn state_targets_get_no_slot_and_multimatch_its_own() {
         let waf = crate::Waf::from_directives(
             "SecRule TX:foo \"@rx abc\" \"id:1,phase:1,pass\"\n\
              SecRule ARGS \"@rx abc\" \"id:2,phase:1,pass,multiMatch\"\n\
@@ -249,11 +333,36 @@ mod tests {
             })
             .collect();
         assert_eq!(plans[0].slot, None);
-        assert_eq!(plans[1].slot, None);
+        let multi = plans[1].slot.expect("multiMatch on ARGS has a slot");
+        assert!(waf.rules.plan.slots[multi as usize].multi);
         // 3, 4 and 5 share a slot; the negated operator gets no bit.
         assert!(plans[2].slot.is_some() && plans[2].slot == plans[3].slot);
         assert_eq!(plans[4].slot, plans[2].slot);
         assert!(plans[2].bit.is_some() && plans[3].bit.is_none() && plans[4].bit.is_some());
         assert_ne!(plans[2].bit, plans[4].bit);
+    }
+
+    #[test]
+    fn pipelines_share_their_common_start() {
+        let waf = crate::Waf::from_directives(
+            "SecRule ARGS \"@rx a\" \"id:1,phase:1,pass,t:lowercase,t:urlDecodeUni\"\n\
+             SecRule ARGS \"@rx b\" \"id:2,phase:1,pass,t:lowercase,t:trim\"\n\
+             SecRule ARGS \"@rx c\" \"id:3,phase:1,pass,t:lowercase\"\n\
+             SecRule ARGS \"@rx d\" \"id:4,phase:1,pass,t:none\"",
+        )
+        .unwrap();
+        let p: Vec<u32> = waf.rules.phases[0]
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Rule(r) => Some(r.plan.pipeline),
+                _ => None,
+            })
+            .collect();
+        let plan = &waf.rules.plan;
+        // The empty pipeline, lowercase, and the two that continue it.
+        assert_eq!(plan.pipes.len(), 4);
+        assert_eq!(plan.path(p[0]), vec![0, p[2], p[0]]);
+        assert_eq!(plan.path(p[1]), vec![0, p[2], p[1]]);
+        assert_eq!((p[3], plan.path(0)), (0, vec![0]));
     }
 }

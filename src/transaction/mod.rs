@@ -57,7 +57,7 @@ pub struct Interruption {
 pub struct MatchedVar {
     /// Name as ModSecurity reports it (`ARGS:foo`, `REQUEST_HEADERS:User-Agent`).
     pub name: String,
-    /// Value before transformations.
+    /// The value the operator saw (after transformations), as MATCHED_VAR holds it.
     pub value: Vec<u8>,
 }
 
@@ -137,9 +137,15 @@ fn cacheable(item: &crate::variables::Item<'_>) -> bool {
 fn run_pipeline<'a>(r: &Rule, value: &'a [u8]) -> Cow<'a, [u8]> {
     let mut cur: Cow<'a, [u8]> = Cow::Borrowed(value);
     for t in &r.transforms {
-        if let Cow::Owned(v) = t(&cur) {
-            cur = Cow::Owned(v);
-        }
+        cur = match cur {
+            Cow::Borrowed(b) => t(b),
+            // A borrowed output is the input or a shorter piece of it (`t:trim`).
+            Cow::Owned(v) => match t(&v) {
+                Cow::Owned(n) => Cow::Owned(n),
+                Cow::Borrowed(piece) if piece.len() != v.len() => Cow::Owned(piece.to_vec()),
+                Cow::Borrowed(_) => Cow::Owned(v),
+            },
+        };
     }
     cur
 }
@@ -869,7 +875,7 @@ impl Transaction {
             }
         };
         if let Some(slot) = r.plan.slot {
-            let view = cache.slot(slot, r, &self.rules.plan);
+            let view = cache.slot(slot, r);
             for &e in view.entries {
                 if r.plan.bit.is_some_and(|b| !view.passes(e, b)) {
                     continue;
@@ -905,7 +911,7 @@ impl Transaction {
             } else if cacheable(item) {
                 eval(
                     item,
-                    cache.transformed(r.plan.pipeline, r, &item.value),
+                    cache.transformed(r.plan.pipeline, &item.value),
                     &mut found,
                 );
             } else {

@@ -3,12 +3,11 @@
 //! [`crate::rules::plan`]). Request and response data do not change within a
 //! phase, so one computation serves every rule of the phase.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::FxBuild;
 use crate::prefilter::Prefilter;
-use crate::rules::plan::Plan;
+use crate::rules::plan::{Pipe, Plan, Slot};
 use crate::rules::Rule;
 use crate::variables::{Item, TxData};
 
@@ -26,91 +25,136 @@ pub(super) struct SlotEntry {
 /// The phase's cache; borrows the data it was built over.
 pub(super) struct PhaseCache<'d> {
     data: &'d TxData,
+    plan: &'d Plan,
     /// The phase's prefilter, if any.
     prefilter: Option<&'d Prefilter>,
     /// Items of each target list, by group.
     groups: Vec<Option<Vec<Item<'d>>>>,
-    /// Entries of each (target list, pipeline) slot.
+    /// Entries of each slot.
     slots: Vec<Option<Vec<SlotEntry>>>,
     values: Transformed,
 }
 
+/// A transformed value.
+enum Val {
+    /// The raw value (every row starts with one).
+    Raw,
+    /// A new value.
+    Own(Vec<u8>),
+    /// Equal to the [`Val::Raw`] or [`Val::Own`] at this index: a step
+    /// changed nothing.
+    Same(u32),
+}
+
+/// "Not computed yet" in [`Transformed::table`].
+const UNSET: u32 = u32::MAX;
+
 /// Transformed values of the phase, with their prefilter bits.
 struct Transformed {
-    /// Transformed values; `None` when the pipeline left the value unchanged.
-    arena: Vec<Option<Vec<u8>>>,
+    arena: Vec<Val>,
     /// Per arena value: its scan (index into `bits` in units of `words`),
     /// or [`UNSCANNED`].
     scan_of: Vec<u32>,
     /// Prefilter bits of every scan, `words` per scan.
     bits: Vec<u64>,
     words: usize,
-    /// Scanned bytes (address, length) -> scan: values the pipelines leave
-    /// unchanged are scanned once.
-    scans: HashMap<(usize, usize), u32, FxBuild>,
-    /// (pipeline, value address, length) -> arena index: the same value read
-    /// through another target list, or by a rule outside any slot, is
-    /// transformed once. Request and response data do not move within a
-    /// phase, so the address identifies the value.
-    index: HashMap<(u32, usize, usize), u32, FxBuild>,
+    /// Raw value (address, length) -> its row. Request and response data
+    /// do not move within a phase, so the address identifies the value.
+    rows: HashMap<(usize, usize), u32, FxBuild>,
+    /// Per row, per pipeline: the arena index of the raw value through that
+    /// pipeline, or [`UNSET`]; `width` (the number of pipelines) per row.
+    /// The same value read through another target list, by a rule outside
+    /// any slot, or as the start of a longer pipeline, is transformed once.
+    table: Vec<u32>,
+    width: usize,
 }
 
 impl Transformed {
-    /// The arena index of `raw` through `r`'s pipeline (number `pipeline`),
-    /// transforming it on first use; scanned by `prefilter` when given.
-    fn index_of(
-        &mut self,
-        pipeline: u32,
-        r: &Rule,
-        raw: &[u8],
-        prefilter: Option<&Prefilter>,
-    ) -> u32 {
-        let key = (pipeline, raw.as_ptr() as usize, raw.len());
-        let i = match self.index.get(&key) {
-            Some(i) => *i,
-            None => {
-                let i = self.arena.len() as u32;
-                self.arena.push(match super::run_pipeline(r, raw) {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(t) => Some(t),
-                });
-                self.scan_of.push(UNSCANNED);
-                self.index.insert(key, i);
-                i
+    /// The row of `raw`, made on first use.
+    fn row(&mut self, raw: &[u8]) -> u32 {
+        let next = (self.table.len() / self.width.max(1)) as u32;
+        let row = *self
+            .rows
+            .entry((raw.as_ptr() as usize, raw.len()))
+            .or_insert(next);
+        if row == next {
+            self.table.resize(self.table.len() + self.width, UNSET);
+        }
+        row
+    }
+
+    /// The arena index of `raw` (row `row`) through pipeline `p`,
+    /// transforming it on first use (from the result of `p`'s parent).
+    fn index_of(&mut self, pipes: &[Pipe], p: u32, row: u32, raw: &[u8]) -> u32 {
+        let at = row as usize * self.width + p as usize;
+        match self.table.get(at) {
+            Some(&i) if i != UNSET => return i,
+            Some(_) => {}
+            // Pipelines outside the plan cannot occur; run untransformed.
+            None => return self.index_of(pipes, 0, row, raw),
+        }
+        let val = match pipes
+            .get(p as usize)
+            .and_then(|x| x.step.map(|s| (x.parent, s)))
+        {
+            None => Val::Raw,
+            Some((parent, step)) => {
+                let parent = self.index_of(pipes, parent, row, raw);
+                let before = self.value(parent, raw);
+                let out = step(before);
+                // Owned outputs always differ; borrowed ones are the input or
+                // a shorter piece of it (see `transformations::is_changed`).
+                if crate::transformations::is_changed(before, &out) {
+                    Val::Own(out.into_owned())
+                } else {
+                    Val::Same(self.origin(parent))
+                }
             }
         };
-        if let Some(pre) = prefilter {
-            if self.scan_of[i as usize] == UNSCANNED {
-                self.scan_of[i as usize] = self.scan(i, raw, pre);
-            }
-        }
+        let i = self.arena.len() as u32;
+        self.arena.push(val);
+        self.scan_of.push(UNSCANNED);
+        self.table[at] = i;
         i
     }
 
-    /// The value at `i` (`raw` when the pipeline left it unchanged).
-    fn value<'a>(&'a self, i: u32, raw: &'a [u8]) -> &'a [u8] {
-        self.arena[i as usize].as_deref().unwrap_or(raw)
+    /// Where the value at `i` is stored (a [`Val::Raw`] or [`Val::Own`]).
+    /// Equal origins mean equal values.
+    fn origin(&self, i: u32) -> u32 {
+        match self.arena[i as usize] {
+            Val::Same(j) => j,
+            _ => i,
+        }
     }
 
-    /// Scans the value at `i`; a value the pipeline left unchanged shares the
-    /// scan of its raw bytes with every other pipeline.
-    fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
-        let unchanged = self.arena[i as usize].is_none();
-        let skey = (raw.as_ptr() as usize, raw.len());
-        if unchanged {
-            if let Some(n) = self.scans.get(&skey) {
-                return *n;
-            }
+    /// The value at `i`.
+    fn value<'a>(&'a self, i: u32, raw: &'a [u8]) -> &'a [u8] {
+        match &self.arena[self.origin(i) as usize] {
+            Val::Own(v) => v,
+            _ => raw,
         }
-        let n = (self.bits.len() / self.words.max(1)) as u32;
-        let at = self.bits.len();
-        self.bits.resize(at + self.words, 0);
-        let value = self.arena[i as usize].as_deref().unwrap_or(raw);
-        pre.scan_into(value, &mut self.bits[at..]);
-        if unchanged {
-            self.scans.insert(skey, n);
+    }
+
+    /// Scans the value at `i` unless done; a value stored once is scanned
+    /// once for every pipeline that leads to it.
+    fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) {
+        if self.scan_of[i as usize] != UNSCANNED {
+            return;
         }
-        n
+        let o = self.origin(i);
+        let mut n = self.scan_of[o as usize];
+        if n == UNSCANNED {
+            n = (self.bits.len() / self.words.max(1)) as u32;
+            let at = self.bits.len();
+            self.bits.resize(at + self.words, 0);
+            let value = match &self.arena[o as usize] {
+                Val::Own(v) => v.as_slice(),
+                _ => raw,
+            };
+            pre.scan_into(value, &mut self.bits[at..]);
+            self.scan_of[o as usize] = n;
+        }
+        self.scan_of[i as usize] = n;
     }
 }
 
@@ -148,6 +192,7 @@ impl<'d> PhaseCache<'d> {
         let prefilter = plan.prefilters[usize::from(phase.clamp(1, 5) - 1)].as_ref();
         PhaseCache {
             data,
+            plan,
             prefilter,
             groups: (0..plan.groups).map(|_| None).collect(),
             slots: (0..plan.slots.len()).map(|_| None).collect(),
@@ -156,15 +201,20 @@ impl<'d> PhaseCache<'d> {
                 scan_of: Vec::new(),
                 bits: Vec::new(),
                 words: prefilter.map_or(0, Prefilter::words),
-                scans: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
-                index: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
+                rows: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
+                table: Vec::new(),
+                width: plan.pipes.len().max(1),
             },
         }
     }
 
     /// The values of `r`'s slot (`r.plan.slot` must be set), computed on first use.
-    pub fn slot<'c>(&'c mut self, slot: u32, r: &Rule, plan: &Plan) -> SlotView<'c, 'd> {
-        let (group, pipeline) = plan.slots[slot as usize];
+    pub fn slot<'c>(&'c mut self, slot: u32, r: &Rule) -> SlotView<'c, 'd> {
+        let Slot {
+            group,
+            pipeline,
+            multi,
+        } = self.plan.slots[slot as usize];
         if self.slots[slot as usize].is_none() {
             let data = self.data;
             let items = self.groups[group as usize].get_or_insert_with(|| {
@@ -174,16 +224,33 @@ impl<'d> PhaseCache<'d> {
                 }
                 items
             });
-            let entries = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| SlotEntry {
-                    item: i as u32,
-                    value: self
-                        .values
-                        .index_of(pipeline, r, &item.value, self.prefilter),
-                })
-                .collect();
+            // multiMatch: the value before the pipeline and after each step
+            // that changed it; otherwise the end result only.
+            let steps = if multi {
+                self.plan.path(pipeline)
+            } else {
+                vec![pipeline]
+            };
+            let mut entries = Vec::with_capacity(items.len() * steps.len());
+            for (n, item) in items.iter().enumerate() {
+                let row = self.values.row(&item.value);
+                let mut last = None;
+                for &p in &steps {
+                    let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
+                    let origin = Some(self.values.origin(v));
+                    if origin == last {
+                        continue;
+                    }
+                    last = origin;
+                    if let Some(pre) = self.prefilter {
+                        self.values.scan(v, &item.value, pre);
+                    }
+                    entries.push(SlotEntry {
+                        item: n as u32,
+                        value: v,
+                    });
+                }
+            }
             self.slots[slot as usize] = Some(entries);
         }
         SlotView {
@@ -193,10 +260,11 @@ impl<'d> PhaseCache<'d> {
         }
     }
 
-    /// `raw` (request/response data, unchanged for the phase) through `r`'s
-    /// pipeline (number `pipeline`), for rules outside any slot.
-    pub fn transformed<'a>(&'a mut self, pipeline: u32, r: &Rule, raw: &'a [u8]) -> &'a [u8] {
-        let i = self.values.index_of(pipeline, r, raw, None);
+    /// `raw` (request/response data, unchanged for the phase) through
+    /// pipeline `pipeline`, for rules outside any slot.
+    pub fn transformed<'a>(&'a mut self, pipeline: u32, raw: &'a [u8]) -> &'a [u8] {
+        let row = self.values.row(raw);
+        let i = self.values.index_of(&self.plan.pipes, pipeline, row, raw);
         self.values.value(i, raw)
     }
 }
