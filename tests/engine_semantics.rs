@@ -121,6 +121,33 @@ fn capture_fills_tx_numbers() {
 }
 
 #[test]
+fn matched_var_outlives_its_rule_and_matched_vars_do_not() {
+    let w = waf(r#"
+        SecRule ARGS "@rx ^x" "id:1,phase:1,pass,nolog,setvar:'tx.during=%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+        SecRule MATCHED_VAR "@streq xb" "id:2,phase:1,pass,nolog,setvar:'tx.after=%{matched_var_name}'"
+        SecRule &MATCHED_VARS "@eq 0" "id:3,phase:1,pass,nolog,setvar:tx.fresh=1"
+        SecRule ARGS:a "@streq xa" "id:4,phase:1,pass,nolog,chain"
+            SecRule MATCHED_VARS_NAMES "@streq ARGS:a" "setvar:'tx.chain=%{MATCHED_VAR}'"
+        SecRule ARGS:nope "@streq 1" "id:5,phase:1,pass,nolog"
+        SecAction "id:6,phase:1,pass,nolog,setvar:'tx.last=%{MATCHED_VAR_NAME}'"
+    "#);
+    let tx = get(&w, "/?a=xa&b=xb", &[]);
+    // Actions run per match, each seeing its own match.
+    assert_eq!(tx.tx_var("during").as_deref(), Some("ARGS:b=xb"));
+    // Rule 2's own match is now the last one.
+    assert_eq!(tx.tx_var("after").as_deref(), Some("MATCHED_VAR"));
+    assert_eq!(tx.tx_var("fresh").as_deref(), Some("1"));
+    // The chained link matched MATCHED_VARS_NAMES; its value is the name.
+    assert_eq!(tx.tx_var("chain").as_deref(), Some("ARGS:a"));
+    // A rule that does not match leaves MATCHED_VAR alone.
+    assert_eq!(
+        tx.tx_var("last").as_deref(),
+        Some("MATCHED_VARS_NAMES:ARGS:a")
+    );
+    assert_eq!(ids(&tx), vec![1, 2, 3, 4, 6]);
+}
+
+#[test]
 fn transformations_and_multi_match() {
     let w = waf(r#"
         SecRule ARGS:a "@streq <script>" "id:1,phase:1,pass,t:none,t:urlDecode,t:lowercase"

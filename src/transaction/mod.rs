@@ -53,7 +53,7 @@ pub struct Interruption {
 }
 
 /// One variable a rule matched on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchedVar {
     /// Name as ModSecurity reports it (`ARGS:foo`, `REQUEST_HEADERS:User-Agent`).
     pub name: String,
@@ -711,9 +711,14 @@ impl Transaction {
         index: usize,
         cache: &mut PhaseCache<'_>,
     ) -> bool {
+        // MATCHED_VAR outlives the rule that set it; MATCHED_VARS does not.
+        if let Some(last) = self.vars.matched_vars.pop() {
+            self.vars.matched_var = Some(last);
+        }
         self.vars.matched_vars.clear();
         self.vars.rule = Some(CurrentRule { phase, index });
-        let mut all: Vec<MatchedVar> = Vec::new();
+        // Matches of links without an operator (SecAction): reported empty.
+        let mut unnamed = 0;
         let mut first_meta: Option<(String, String)> = None;
         let mut link = Some(rule);
         while let Some(r) = link {
@@ -722,14 +727,11 @@ impl Transaction {
                 return false;
             }
             for (n, f) in found.into_iter().enumerate() {
-                self.apply_match(r, &f);
+                unnamed += usize::from(r.operator.is_none());
+                self.apply_match(r, f);
                 if n == 0 && rule.chain.is_none() && first_meta.is_none() {
                     first_meta = Some(self.expand_meta(rule));
                 }
-                all.push(MatchedVar {
-                    name: f.name,
-                    value: f.value,
-                });
             }
             link = r.chain.as_deref();
         }
@@ -779,6 +781,13 @@ impl Transaction {
             Disruptive::Pass | Disruptive::Block => {}
         }
         if rule.id != 0 {
+            // The rule's matches move to its report; MATCHED_VAR keeps the last.
+            let mut all: Vec<MatchedVar> = std::mem::take(&mut self.vars.matched_vars)
+                .into_iter()
+                .map(|(name, value)| MatchedVar { name, value })
+                .collect();
+            self.vars.matched_var = all.last().map(|m| (m.name.clone(), m.value.clone()));
+            all.extend((0..unnamed).map(|_| MatchedVar::default()));
             let mut m = MatchedRule {
                 id: rule.id,
                 phase,
@@ -927,17 +936,15 @@ impl Transaction {
     }
 
     /// Records one match (captures, MATCHED_VAR*) and runs the link's actions.
-    fn apply_match(&mut self, r: &Rule, f: &Found) {
-        if let Some(caps) = &f.captures {
-            for (i, c) in caps.iter().take(10).enumerate() {
-                self.vars.tx.set(i.to_string().as_bytes(), c.clone());
+    fn apply_match(&mut self, r: &Rule, f: Found) {
+        const DIGITS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
+        if let Some(caps) = f.captures {
+            for (key, c) in DIGITS.iter().zip(caps) {
+                self.vars.tx.set(key, c);
             }
         }
         if r.operator.is_some() {
-            self.vars.matched_var = Some((f.name.clone(), f.value.clone()));
-            self.vars
-                .matched_vars
-                .push((f.name.clone(), f.value.clone()));
+            self.vars.matched_vars.push((f.name, f.value));
         }
         for a in &r.actions {
             self.run_action(a);

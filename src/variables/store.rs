@@ -196,7 +196,9 @@ pub struct TxVars {
     pub rule: Option<CurrentRule>,
     /// The rule set, for RULE.
     pub rules: Option<std::sync::Arc<crate::rules::RuleSet>>,
-    /// MATCHED_VAR_NAME and MATCHED_VAR.
+    /// MATCHED_VAR_NAME and MATCHED_VAR of an earlier rule; the current
+    /// rule's last match, when it has one, takes precedence
+    /// ([`TxVars::last_match`]).
     pub matched_var: Option<(String, Vec<u8>)>,
     /// MATCHED_VARS of the current rule.
     pub matched_vars: Vec<(String, Vec<u8>)>,
@@ -460,6 +462,12 @@ impl TxVars {
         std::sync::Arc::make_mut(&mut self.data)
     }
 
+    /// MATCHED_VAR_NAME and MATCHED_VAR: the current rule's last match, else
+    /// the last match of an earlier rule.
+    pub fn last_match(&self) -> Option<&(String, Vec<u8>)> {
+        self.matched_vars.last().or(self.matched_var.as_ref())
+    }
+
     /// Reads every value `t` selects into `out` (exclusions applied, counts resolved).
     pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         if t.var.is_data() {
@@ -546,12 +554,12 @@ impl TxVars {
                 }
             }
             MatchedVar => {
-                if let Some((_, v)) = &self.matched_var {
+                if let Some((_, v)) = self.last_match() {
                     single(Cow::Borrowed(v), out)
                 }
             }
             MatchedVarName => {
-                if let Some((n, _)) = &self.matched_var {
+                if let Some((n, _)) = self.last_match() {
                     single(Cow::Borrowed(n.as_bytes()), out)
                 }
             }
