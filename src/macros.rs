@@ -10,15 +10,16 @@ use std::borrow::Cow;
 pub trait MacroResolver {
     /// `collection` is upper-cased (`TX`, `MATCHED_VAR`, `REQUEST_HEADERS`);
     /// `key` is the text after the first `.`, as written in the rule.
-    fn resolve(&self, collection: &str, key: Option<&str>) -> Option<Vec<u8>>;
+    /// Appends the value to `out`; false (nothing appended) when unset.
+    fn resolve(&self, collection: &str, key: Option<&str>, out: &mut Vec<u8>) -> bool;
 }
 
 /// A resolver that knows nothing: every macro expands to the empty string.
 pub struct NoMacros;
 
 impl MacroResolver for NoMacros {
-    fn resolve(&self, _collection: &str, _key: Option<&str>) -> Option<Vec<u8>> {
-        None
+    fn resolve(&self, _collection: &str, _key: Option<&str>, _out: &mut Vec<u8>) -> bool {
+        false
     }
 }
 
@@ -99,9 +100,7 @@ impl MacroString {
             match p {
                 Part::Literal(s) => out.extend_from_slice(s.as_bytes()),
                 Part::Var { collection, key } => {
-                    if let Some(v) = r.resolve(collection, key.as_deref()) {
-                        out.extend_from_slice(&v);
-                    }
+                    r.resolve(collection, key.as_deref(), &mut out);
                 }
             }
         }
@@ -123,12 +122,14 @@ mod tests {
 
     struct R;
     impl MacroResolver for R {
-        fn resolve(&self, c: &str, k: Option<&str>) -> Option<Vec<u8>> {
-            match (c, k) {
-                ("TX", Some(k)) if k.eq_ignore_ascii_case("score") => Some(b"5".to_vec()),
-                ("MATCHED_VAR", None) => Some(b"abc".to_vec()),
-                _ => None,
-            }
+        fn resolve(&self, c: &str, k: Option<&str>, out: &mut Vec<u8>) -> bool {
+            let v: &[u8] = match (c, k) {
+                ("TX", Some(k)) if k.eq_ignore_ascii_case("score") => b"5",
+                ("MATCHED_VAR", None) => b"abc",
+                _ => return false,
+            };
+            out.extend_from_slice(v);
+            true
         }
     }
 

@@ -334,8 +334,12 @@ pub(crate) mod testutil {
     /// Resolves `%{tx.x}` to `value`, for macro tests.
     pub(crate) struct TxX(pub &'static str);
     impl MacroResolver for TxX {
-        fn resolve(&self, c: &str, k: Option<&str>) -> Option<Vec<u8>> {
-            (c == "TX" && k == Some("x")).then(|| self.0.as_bytes().to_vec())
+        fn resolve(&self, c: &str, k: Option<&str>, out: &mut Vec<u8>) -> bool {
+            let hit = c == "TX" && k == Some("x");
+            if hit {
+                out.extend_from_slice(self.0.as_bytes());
+            }
+            hit
         }
     }
 

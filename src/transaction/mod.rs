@@ -2,6 +2,7 @@
 //! five phases and records what the rules decided.
 
 use std::borrow::Cow;
+use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
@@ -955,28 +956,35 @@ impl Transaction {
         match a {
             Action::SetVar(sv) => {
                 let key = sv.key.expand(&self.vars);
-                let new_value = match &sv.op {
-                    SetOp::Delete => None,
-                    SetOp::Set(v) => Some(v.expand_bytes(&self.vars).into_owned()),
+                match &sv.op {
+                    SetOp::Delete => {
+                        if let Some(c) = self.vars.writable_mut(sv.collection) {
+                            c.remove(key.as_bytes());
+                        }
+                    }
+                    SetOp::Set(v) => {
+                        let v = v.expand_bytes(&self.vars).into_owned();
+                        if let Some(c) = self.vars.writable_mut(sv.collection) {
+                            c.set(key.as_bytes(), v);
+                        }
+                    }
                     SetOp::Add(v) | SetOp::Sub(v) => {
                         let n = setvar::to_int(&v.expand_bytes(&self.vars));
-                        let cur = self
-                            .vars
-                            .writable_mut(sv.collection)
-                            .and_then(|c| c.get(key.as_bytes()).map(setvar::to_int))
-                            .unwrap_or(0);
-                        let res = if matches!(sv.op, SetOp::Add(_)) {
-                            cur.saturating_add(n)
-                        } else {
-                            cur.saturating_sub(n)
-                        };
-                        Some(res.to_string().into_bytes())
-                    }
-                };
-                if let Some(c) = self.vars.writable_mut(sv.collection) {
-                    match new_value {
-                        Some(v) => c.set(key.as_bytes(), v),
-                        None => c.remove(key.as_bytes()),
+                        let add = matches!(sv.op, SetOp::Add(_));
+                        if let Some(c) = self.vars.writable_mut(sv.collection) {
+                            c.update(key.as_bytes(), |value| {
+                                // A missing or empty value counts as 0.
+                                let cur = setvar::to_int(value);
+                                let res = if add {
+                                    cur.saturating_add(n)
+                                } else {
+                                    cur.saturating_sub(n)
+                                };
+                                value.clear();
+                                // Writing into a Vec cannot fail.
+                                let _ = write!(value, "{res}");
+                            });
+                        }
                     }
                 }
             }

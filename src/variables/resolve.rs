@@ -4,16 +4,22 @@ use super::{Item, KeySel, Target, TxVars, Var};
 use crate::macros::MacroResolver;
 
 impl MacroResolver for TxVars {
-    fn resolve(&self, collection: &str, key: Option<&str>) -> Option<Vec<u8>> {
-        let var = Var::from_name(collection)?;
+    fn resolve(&self, collection: &str, key: Option<&str>, out: &mut Vec<u8>) -> bool {
+        let Some(var) = Var::from_name(collection) else {
+            return false;
+        };
+        let put = |v: &[u8], out: &mut Vec<u8>| {
+            out.extend_from_slice(v);
+            true
+        };
         if let (Var::Tx, Some(k)) = (var, key) {
-            return self.tx.get(k.as_bytes()).map(|v| v.to_vec());
+            return self.tx.get(k.as_bytes()).is_some_and(|v| put(v, out));
         }
         if let (Var::Env, Some(k)) = (var, key) {
             if let Some(v) = self.env.get(k.as_bytes()) {
-                return Some(v.to_vec());
+                return put(v, out);
             }
-            return std::env::var_os(k).map(|v| v.to_string_lossy().into_owned().into_bytes());
+            return std::env::var_os(k).is_some_and(|v| put(v.to_string_lossy().as_bytes(), out));
         }
         let t = Target {
             var,
@@ -26,6 +32,6 @@ impl MacroResolver for TxVars {
         };
         let mut items: Vec<Item<'_>> = Vec::new();
         self.collect(&t, &mut items);
-        items.into_iter().next().map(|i| i.value.into_owned())
+        items.first().is_some_and(|i| put(&i.value, out))
     }
 }

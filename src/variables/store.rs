@@ -40,6 +40,24 @@ impl Collection {
         }
     }
 
+    /// Rewrites the value of `key` in place (`f` gets it, or an empty value
+    /// for a new key): counters such as anomaly scores change without
+    /// allocating.
+    pub fn update(&mut self, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) {
+        if key.iter().any(u8::is_ascii_uppercase) {
+            f(self.map.entry(key.to_ascii_lowercase()).or_default());
+            return;
+        }
+        match self.map.get_mut(key) {
+            Some(v) => f(v),
+            None => {
+                let mut v = Vec::new();
+                f(&mut v);
+                self.map.insert(key.to_vec(), v);
+            }
+        }
+    }
+
     /// Removes `key`.
     pub fn remove(&mut self, key: &[u8]) {
         self.map.remove(&key.to_ascii_lowercase());
