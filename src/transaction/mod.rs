@@ -151,29 +151,6 @@ fn run_pipeline<'a>(r: &Rule, value: &'a [u8]) -> Cow<'a, [u8]> {
     cur
 }
 
-/// FxHash: the cache keys are three machine words, SipHash is wasted on them.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
-
 /// Which body a write goes to.
 #[derive(Clone, Copy)]
 enum Direction {

@@ -3,9 +3,8 @@
 //! [`crate::rules::plan`]). Request and response data do not change within a
 //! phase, so one computation serves every rule of the phase.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
-use super::FxBuild;
 use crate::prefilter::Prefilter;
 use crate::rules::plan::{Pipe, Plan, Slot};
 use crate::rules::Rule;
@@ -60,7 +59,8 @@ struct Transformed {
     words: usize,
     /// Raw value (address, length) -> its row. Request and response data
     /// do not move within a phase, so the address identifies the value.
-    rows: HashMap<(usize, usize), u32, FxBuild>,
+    /// (FxHash: the keys are two machine words, SipHash is wasted on them.)
+    rows: FxHashMap<(usize, usize), u32>,
     /// Per row, per pipeline: the arena index of the raw value through that
     /// pipeline, or [`UNSET`]; `width` (the number of pipelines) per row.
     /// The same value read through another target list, by a rule outside
@@ -201,7 +201,7 @@ impl<'d> PhaseCache<'d> {
                 scan_of: Vec::new(),
                 bits: Vec::new(),
                 words: prefilter.map_or(0, Prefilter::words),
-                rows: HashMap::with_capacity_and_hasher(64, FxBuild::default()),
+                rows: FxHashMap::with_capacity_and_hasher(64, Default::default()),
                 table: Vec::new(),
                 width: plan.pipes.len().max(1),
             },
