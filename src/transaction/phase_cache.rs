@@ -89,9 +89,10 @@ impl Transformed {
         let at = row as usize * self.width + p as usize;
         match self.table.get(at) {
             Some(&i) if i != UNSET => return i,
-            Some(_) => {}
-            // Pipelines outside the plan cannot occur; run untransformed.
-            None => return self.index_of(pipes, 0, row, raw),
+            Some(_) if (p as usize) < self.width => {}
+            // Rows come from `row` and pipelines from the plan, so this
+            // cannot happen; should it, the value goes untransformed.
+            _ => return self.push(Val::Raw),
         }
         let val = match pipes
             .get(p as usize)
@@ -111,10 +112,17 @@ impl Transformed {
                 }
             }
         };
+        let i = self.push(val);
+        self.table[at] = i;
+        i
+    }
+
+    /// Stores `val`; its arena index.
+    #[inline]
+    fn push(&mut self, val: Val) -> u32 {
         let i = self.arena.len() as u32;
         self.arena.push(val);
         self.scan_of.push(UNSCANNED);
-        self.table[at] = i;
         i
     }
 
