@@ -3,17 +3,13 @@
 //!
 //! `cargo bench --bench engine`; CRS from `CRS_DIR` or `../shared/crs`.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
+use common::{crs_dir, parse, requests_dir, run, Req};
 use coraza::Waf;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-
-fn crs_dir() -> PathBuf {
-    std::env::var_os("CRS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/crs"))
-}
 
 fn crs(pl: u8) -> Waf {
     crs_with(pl, true)
@@ -32,62 +28,8 @@ fn crs_with(pl: u8, prefilter: bool) -> Waf {
     b.build().expect("CRS loads")
 }
 
-struct Req {
-    method: String,
-    uri: String,
-    version: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn parse(raw: &[u8]) -> Req {
-    let p = raw.windows(4).position(|w| w == b"\r\n\r\n");
-    let (head, body) = match p {
-        Some(p) => (&raw[..p], raw[p + 4..].to_vec()),
-        None => {
-            let p = raw
-                .windows(2)
-                .position(|w| w == b"\n\n")
-                .unwrap_or(raw.len());
-            (&raw[..p], raw.get(p + 2..).unwrap_or(&[]).to_vec())
-        }
-    };
-    let head = String::from_utf8_lossy(head);
-    let mut lines = head.lines();
-    let mut rl = lines.next().unwrap_or("").splitn(3, ' ');
-    Req {
-        method: rl.next().unwrap_or("GET").into(),
-        uri: rl.next().unwrap_or("/").into(),
-        version: rl.next().unwrap_or("HTTP/1.1").trim().into(),
-        headers: lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().into(), v.trim().into()))
-            .collect(),
-        body,
-    }
-}
-
-/// All five phases, with a small text/html response.
-fn run(waf: &Waf, r: &Req) -> bool {
-    let mut tx = waf.new_transaction();
-    tx.process_connection("192.0.2.10", 40000, "192.0.2.1", 80);
-    tx.process_uri(&r.uri, &r.method, &r.version);
-    for (k, v) in &r.headers {
-        tx.add_request_header(k, v);
-    }
-    tx.process_request_headers();
-    tx.write_request_body(&r.body);
-    tx.process_request_body();
-    tx.add_response_header("Content-Type", "text/html");
-    tx.process_response_headers(200, "HTTP/1.1");
-    tx.write_response_body(b"<html><body>hello world</body></html>");
-    tx.process_response_body();
-    tx.process_logging();
-    tx.interruption().is_some()
-}
-
 fn requests() -> Vec<(String, Req)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/requests");
+    let dir = requests_dir();
     let mut v: Vec<_> = std::fs::read_dir(&dir)
         .expect("bench requests")
         .filter_map(Result::ok)
