@@ -254,13 +254,7 @@ impl TxData {
     /// Reads every value `t` selects into `out`, for variables that are
     /// request/response data ([`Var::is_data`]); others add nothing.
     pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
-        if t.count {
-            let mut tmp = Vec::new();
-            self.values(t, &mut tmp);
-            out.push(count_item(t, tmp.len()));
-        } else {
-            self.values(t, out);
-        }
+        counted(t, out, |out| self.values(t, out));
     }
 
     /// The values `t` selects, `&` ignored.
@@ -490,12 +484,8 @@ impl TxVars {
     pub fn collect<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         if t.var.is_data() {
             self.data.collect(t, out);
-        } else if t.count {
-            let mut tmp = Vec::new();
-            self.values(t, &mut tmp);
-            out.push(count_item(t, tmp.len()));
         } else {
-            self.values(t, out);
+            counted(t, out, |out| self.values(t, out));
         }
     }
 
@@ -503,43 +493,37 @@ impl TxVars {
     fn values<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         let keep = |key: &[u8]| keep(t, key);
         let coll = |c: &'a Collection, out: &mut Vec<Item<'a>>| {
-            // `TX:name` is the common case (CRS reads its settings this way):
-            // one map lookup instead of testing every key.
-            if let KeySel::Key(key) = &t.sel {
-                if let Some((k, v)) = c.map.get_key_value(key.as_slice()) {
-                    if !t.exclusions.iter().any(|e| e.matches(k)) {
-                        out.push(Item {
-                            var: t.var,
-                            key: Cow::Borrowed(k),
-                            value: Cow::Borrowed(v),
-                        });
-                    }
-                }
-                return;
-            }
-            if let KeySel::Prefix(p) = &t.sel {
-                let range = c.map.range::<[u8], _>((
-                    std::ops::Bound::Included(p.as_slice()),
-                    std::ops::Bound::Unbounded,
-                ));
-                for (k, v) in range.take_while(|(k, _)| k.starts_with(p)) {
-                    if !t.exclusions.iter().any(|e| e.matches(k)) {
-                        out.push(Item {
-                            var: t.var,
-                            key: Cow::Borrowed(k),
-                            value: Cow::Borrowed(v),
-                        });
-                    }
-                }
-                return;
-            }
-            for (k, v) in c.iter() {
-                if keep(k) {
+            // Entries the selector already chose; exclusions still apply.
+            let mut add = |k: &'a [u8], v: &'a [u8]| {
+                if !t.exclusions.iter().any(|e| e.matches(k)) {
                     out.push(Item {
                         var: t.var,
                         key: Cow::Borrowed(k),
                         value: Cow::Borrowed(v),
                     });
+                }
+            };
+            match &t.sel {
+                // `TX:name` is the common case (CRS reads its settings this
+                // way): one map lookup instead of testing every key.
+                KeySel::Key(key) => {
+                    if let Some((k, v)) = c.map.get_key_value(key.as_slice()) {
+                        add(k, v);
+                    }
+                }
+                KeySel::Prefix(p) => {
+                    let range = c.map.range::<[u8], _>((
+                        std::ops::Bound::Included(p.as_slice()),
+                        std::ops::Bound::Unbounded,
+                    ));
+                    for (k, v) in range.take_while(|(k, _)| k.starts_with(p)) {
+                        add(k, v);
+                    }
+                }
+                sel => {
+                    for (k, v) in c.iter().filter(|(k, _)| sel.matches(k)) {
+                        add(k, v);
+                    }
                 }
             }
         };
@@ -625,12 +609,15 @@ fn single<'a>(t: &Target, v: Cow<'a, [u8]>, out: &mut Vec<Item<'a>>) {
     });
 }
 
-/// `&VAR`: one item holding the number of values found.
-fn count_item<'a>(t: &Target, n: usize) -> Item<'a> {
-    Item {
-        var: t.var,
-        key: Cow::Borrowed(b""),
-        value: num(n),
+/// Adds what `values` finds for `t`, or for `&VAR` one item holding how
+/// many it found.
+fn counted<'a>(t: &Target, out: &mut Vec<Item<'a>>, values: impl FnOnce(&mut Vec<Item<'a>>)) {
+    let start = out.len();
+    values(out);
+    if t.count {
+        let n = out.len() - start;
+        out.truncate(start);
+        single(t, num(n), out);
     }
 }
 
