@@ -5,7 +5,8 @@
 
 use bytes::Bytes;
 use coraza_spoa::spop::{
-    decode_messages, encode_actions, encode_messages, Action, Frame, FrameType, Message, TypedData,
+    decode_messages, encode_actions, encode_messages, encode_name, Action, Frame, FrameType,
+    Message, TypedData,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -22,20 +23,8 @@ fn hdrs_bin() -> Bytes {
         ("content-type", "application/x-www-form-urlencoded"),
     ] {
         for s in [k, v] {
-            let mut n = s.len() as u64;
-            // HAProxy varint
-            if n < 240 {
-                out.push(n as u8);
-            } else {
-                out.push((n as u8) | 240);
-                n = (n - 240) >> 4;
-                while n >= 128 {
-                    out.push((n as u8) | 128);
-                    n = (n - 128) >> 7;
-                }
-                out.push(n as u8);
-            }
-            out.extend_from_slice(s.as_bytes());
+            // Varint length then the bytes, as SPOP writes names.
+            encode_name(s.as_bytes(), &mut out);
         }
     }
     out.extend_from_slice(&[0, 0]);
