@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
 use crate::operators::OpContext;
 use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
-use crate::variables::{CurrentRule, KeySel, TxVars, Var};
+use crate::variables::{header, CurrentRule, KeySel, TxVars, Var};
 
 mod phase_cache;
 
@@ -434,13 +434,8 @@ impl Transaction {
     }
 
     fn parse_request_body(&mut self) {
-        let ct = self
-            .vars
-            .data
-            .request_headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
-            .map(|(_, v)| v.clone())
+        let ct = header(&self.vars.data.request_headers, b"content-type")
+            .map(<[u8]>::to_vec)
             .unwrap_or_default();
         let processor = self
             .body_processor
@@ -516,13 +511,8 @@ impl Transaction {
         if !self.response_body_access {
             return false;
         }
-        let ct = self
-            .vars
-            .data
-            .response_headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
-            .map(|(_, v)| String::from_utf8_lossy(v).to_ascii_lowercase());
+        let ct = header(&self.vars.data.response_headers, b"content-type")
+            .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase());
         let mime = match &ct {
             Some(ct) => ct.split(';').next().unwrap_or("").trim().to_string(),
             // No Content-Type: ModSecurity treats it as text/plain... only if listed.

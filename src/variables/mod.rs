@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use regex::bytes::Regex;
 
+pub(crate) use store::header;
 pub use store::{Collection, CurrentRule, TxData, TxVars};
 
 macro_rules! vars {

@@ -621,7 +621,8 @@ fn counted<'a>(t: &Target, out: &mut Vec<Item<'a>>, values: impl FnOnce(&mut Vec
     }
 }
 
-fn header<'a>(list: &'a [Pair], name: &[u8]) -> Option<&'a [u8]> {
+/// The first header called `name` (case-insensitive).
+pub(crate) fn header<'a>(list: &'a [Pair], name: &[u8]) -> Option<&'a [u8]> {
     list.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_slice())
