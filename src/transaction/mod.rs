@@ -140,12 +140,12 @@ fn run_pipeline<'a>(r: &Rule, value: &'a [u8]) -> Cow<'a, [u8]> {
     for t in &r.transforms {
         cur = match cur {
             Cow::Borrowed(b) => t(b),
-            // A borrowed output is the input or a shorter piece of it (`t:trim`).
-            Cow::Owned(v) => match t(&v) {
-                Cow::Owned(n) => Cow::Owned(n),
-                Cow::Borrowed(piece) if piece.len() != v.len() => Cow::Owned(piece.to_vec()),
-                Cow::Borrowed(_) => Cow::Owned(v),
-            },
+            // A borrowed output may be a shorter piece of the input (`t:trim`).
+            Cow::Owned(v) => {
+                let out = t(&v);
+                let next = crate::transformations::is_changed(&v, &out).then(|| out.into_owned());
+                Cow::Owned(next.unwrap_or(v))
+            }
         };
     }
     cur
