@@ -106,7 +106,7 @@ fn exclusions_counts_and_regex_selectors() {
     );
     let tx = get(&w, "/?nope=bad", &[]);
     assert_eq!(ids(&tx), vec![1]);
-    assert_eq!(tx.matched_rules()[0].matched[0].name, "ARGS:nope");
+    assert_eq!(tx.matched_rules()[0].matched[0].name.as_ref(), "ARGS:nope");
 }
 
 #[test]

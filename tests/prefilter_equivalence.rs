@@ -89,7 +89,7 @@ fn decide(waf: &Waf, payload: &str) -> Vec<(u64, Vec<Vec<u8>>)> {
     tx.process_logging();
     tx.matched_rules()
         .iter()
-        .map(|m| (m.id, m.matched.iter().map(|v| v.value.clone()).collect()))
+        .map(|m| (m.id, m.matched.iter().map(|v| v.value.to_vec()).collect()))
         .collect()
 }
 

@@ -57,9 +57,9 @@ pub struct Interruption {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchedVar {
     /// Name as ModSecurity reports it (`ARGS:foo`, `REQUEST_HEADERS:User-Agent`).
-    pub name: String,
+    pub name: Arc<str>,
     /// The value the operator saw (after transformations), as MATCHED_VAR holds it.
-    pub value: Vec<u8>,
+    pub value: Arc<[u8]>,
 }
 
 /// A rule that matched during the transaction.
@@ -160,8 +160,8 @@ enum Direction {
 
 /// A value that matched, waiting for its actions to run.
 struct Found {
-    name: String,
-    value: Vec<u8>,
+    name: Arc<str>,
+    value: Arc<[u8]>,
     captures: Option<Vec<Vec<u8>>>,
 }
 
@@ -191,6 +191,10 @@ pub struct Transaction {
     /// An empty buffer whose allocation rule evaluations reuse (collecting
     /// a rule's values would otherwise allocate for every rule).
     item_buf: Vec<crate::variables::Item<'static>>,
+    /// Matches of the link being evaluated (kept empty between rules).
+    found_buf: Vec<Found>,
+    /// A matched variable's name, written before it is shared.
+    name_buf: String,
 }
 
 impl Transaction {
@@ -224,6 +228,8 @@ impl Transaction {
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
             item_buf: Vec::with_capacity(16),
+            found_buf: Vec::with_capacity(16),
+            name_buf: String::with_capacity(64),
             vars,
             id,
             rules,
@@ -689,12 +695,16 @@ impl Transaction {
         let mut unnamed = 0;
         let mut first_meta: Option<(String, String)> = None;
         let mut link = Some(rule);
+        // One buffer for every link's matches (kept between rules).
+        let mut found = std::mem::take(&mut self.found_buf);
         while let Some(r) = link {
-            let found = self.eval_link(r, rule, cache);
+            found.clear();
+            self.eval_link(r, rule, cache, &mut found);
             if found.is_empty() {
+                self.found_buf = found;
                 return false;
             }
-            for (n, f) in found.into_iter().enumerate() {
+            for (n, f) in found.drain(..).enumerate() {
                 unnamed += usize::from(r.operator.is_none());
                 self.apply_match(r, f);
                 if n == 0 && rule.chain.is_none() && first_meta.is_none() {
@@ -703,6 +713,7 @@ impl Transaction {
             }
             link = r.chain.as_deref();
         }
+        self.found_buf = found;
         let (msg, data) = first_meta.unwrap_or_else(|| self.expand_meta(rule));
         if let Some(s) = rule.meta.severity {
             let h = self.vars.highest_severity.get_or_insert(s);
@@ -754,6 +765,7 @@ impl Transaction {
                 .into_iter()
                 .map(|(name, value)| MatchedVar { name, value })
                 .collect();
+            // Shared, not copied: two reference counts.
             self.vars.matched_var = all.last().map(|m| (m.name.clone(), m.value.clone()));
             all.extend((0..unnamed).map(|_| MatchedVar::default()));
             let mut m = MatchedRule {
@@ -813,14 +825,22 @@ impl Transaction {
         (msg, data)
     }
 
-    /// Evaluates one link's targets and operator; nothing is changed yet.
-    fn eval_link(&mut self, r: &Rule, head: &Rule, cache: &mut PhaseCache<'_>) -> Vec<Found> {
+    /// Evaluates one link's targets and operator into `found`; nothing is
+    /// changed yet.
+    fn eval_link(
+        &mut self,
+        r: &Rule,
+        head: &Rule,
+        cache: &mut PhaseCache<'_>,
+        found: &mut Vec<Found>,
+    ) {
         let Some(op) = &r.operator else {
-            return vec![Found {
-                name: String::new(),
-                value: Vec::new(),
+            found.push(Found {
+                name: Arc::from(""),
+                value: Arc::from(&[][..]),
                 captures: None,
-            }];
+            });
+            return;
         };
         let removed: Vec<(Var, &KeySel)> = self
             .removals
@@ -829,8 +849,10 @@ impl Transaction {
             .filter(|(sel, _, _)| sel.selects(&self.rules, head))
             .map(|(_, v, k)| (*v, k))
             .collect();
-        let mut found = Vec::new();
         let arg_cell = std::cell::OnceCell::new();
+        // One buffer for every match's name (kept between rules); the report
+        // holds an `Arc` copy.
+        let name_buf = std::cell::RefCell::new(std::mem::take(&mut self.name_buf));
         let skip = |item: &crate::variables::Item<'_>| {
             removed
                 .iter()
@@ -844,9 +866,11 @@ impl Transaction {
                 arg: Some(&arg_cell),
             };
             if op.op.evaluate(&mut ctx, value) != op.negated {
+                let mut name = name_buf.borrow_mut();
+                item.write_full_name(&mut name);
                 found.push(Found {
-                    name: item.full_name(),
-                    value: value.to_vec(),
+                    name: Arc::from(name.as_str()),
+                    value: Arc::from(value),
                     captures: caps,
                 });
             }
@@ -859,10 +883,11 @@ impl Transaction {
                 }
                 let (item, value) = view.get(e);
                 if !skip(item) {
-                    eval(item, value, &mut found);
+                    eval(item, value, found);
                 }
             }
-            return found;
+            self.name_buf = name_buf.into_inner();
+            return;
         }
         // The buffer of an earlier rule, emptied: no allocation per rule.
         let mut items: Vec<crate::variables::Item<'_>> = std::mem::take(&mut self.item_buf)
@@ -874,25 +899,21 @@ impl Transaction {
         }
         for item in items.iter().filter(|i| !skip(i)) {
             if r.transforms.is_empty() {
-                eval(item, &item.value, &mut found);
+                eval(item, &item.value, found);
             } else if r.multi_match {
                 let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
-                eval(item, &cur, &mut found);
+                eval(item, &cur, found);
                 for t in &r.transforms {
                     let next = t(&cur).into_owned();
                     if next != *cur {
-                        eval(item, &next, &mut found);
+                        eval(item, &next, found);
                     }
                     cur = Cow::Owned(next);
                 }
             } else if cacheable(item) {
-                eval(
-                    item,
-                    cache.transformed(r.plan.pipeline, &item.value),
-                    &mut found,
-                );
+                eval(item, cache.transformed(r.plan.pipeline, &item.value), found);
             } else {
-                eval(item, &run_pipeline(r, &item.value), &mut found);
+                eval(item, &run_pipeline(r, &item.value), found);
             }
         }
         items.clear();
@@ -900,7 +921,7 @@ impl Transaction {
             .into_iter()
             .map(|_| unreachable!("cleared above"))
             .collect();
-        found
+        self.name_buf = name_buf.into_inner();
     }
 
     /// Records one match (captures, MATCHED_VAR*) and runs the link's actions.

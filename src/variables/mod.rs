@@ -260,16 +260,20 @@ pub struct Item<'a> {
 impl Item<'_> {
     /// `ARGS:foo`, as ModSecurity names a matched variable.
     pub fn full_name(&self) -> String {
-        let name = self.var.name();
-        if self.key.is_empty() {
-            return name.to_string();
-        }
-        // Built by hand: `format!` costs more than the rest of a match report.
-        let key = String::from_utf8_lossy(&self.key);
-        let mut s = String::with_capacity(name.len() + 1 + key.len());
-        s.push_str(name);
-        s.push(':');
-        s.push_str(&key);
+        let mut s = String::new();
+        self.write_full_name(&mut s);
         s
+    }
+
+    /// [`Item::full_name`] written into `out` (cleared first), so a caller
+    /// can reuse one buffer.
+    pub fn write_full_name(&self, out: &mut String) {
+        // Built by hand: `format!` costs more than the rest of a match report.
+        out.clear();
+        out.push_str(self.var.name());
+        if !self.key.is_empty() {
+            out.push(':');
+            out.push_str(&String::from_utf8_lossy(&self.key));
+        }
     }
 }

@@ -196,6 +196,10 @@ pub struct TxData {
     pub started: Option<std::time::Instant>,
 }
 
+/// A matched variable's name and value. Shared: the rule's report, MATCHED_VAR
+/// and MATCHED_VARS hold the same match without copying it.
+pub type Matched = (std::sync::Arc<str>, std::sync::Arc<[u8]>);
+
 /// Everything rules can read: the request/response data and the state rules
 /// change (TX, MATCHED_VAR, ...).
 #[derive(Debug, Default)]
@@ -217,9 +221,9 @@ pub struct TxVars {
     /// MATCHED_VAR_NAME and MATCHED_VAR of an earlier rule; the current
     /// rule's last match, when it has one, takes precedence
     /// ([`TxVars::last_match`]).
-    pub matched_var: Option<(String, Vec<u8>)>,
+    pub matched_var: Option<Matched>,
     /// MATCHED_VARS of the current rule.
-    pub matched_vars: Vec<(String, Vec<u8>)>,
+    pub matched_vars: Vec<Matched>,
     /// HIGHEST_SEVERITY.
     pub highest_severity: Option<u8>,
 }
@@ -476,7 +480,7 @@ impl TxVars {
 
     /// MATCHED_VAR_NAME and MATCHED_VAR: the current rule's last match, else
     /// the last match of an earlier rule.
-    pub fn last_match(&self) -> Option<&(String, Vec<u8>)> {
+    pub fn last_match(&self) -> Option<&Matched> {
         self.matched_vars.last().or(self.matched_var.as_ref())
     }
 
@@ -557,7 +561,7 @@ impl TxVars {
             }
             MatchedVar => {
                 if let Some((_, v)) = self.last_match() {
-                    single(Cow::Borrowed(v), out)
+                    single(Cow::Borrowed(&v[..]), out)
                 }
             }
             MatchedVarName => {
@@ -572,7 +576,7 @@ impl TxVars {
                             var: t.var,
                             key: Cow::Borrowed(n.as_bytes()),
                             value: Cow::Borrowed(if t.var == MatchedVars {
-                                v
+                                &v[..]
                             } else {
                                 n.as_bytes()
                             }),
