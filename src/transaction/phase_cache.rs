@@ -27,10 +27,15 @@ pub(super) struct PhaseCache<'d> {
     plan: &'d Plan,
     /// The phase's prefilter, if any.
     prefilter: Option<&'d Prefilter>,
-    /// Items of each target list, by group.
-    groups: Vec<Option<Vec<Item<'d>>>>,
-    /// Entries of each slot.
-    slots: Vec<Option<Vec<SlotEntry>>>,
+    /// Items of each target list, by group: a range of `items`.
+    groups: Vec<Option<(u32, u32)>>,
+    /// Entries of each slot: a range of `entries`.
+    slots: Vec<Option<(u32, u32)>>,
+    /// Every group's items, one after another (a group is collected at
+    /// once), so the phase makes one vector instead of one per group.
+    items: Vec<Item<'d>>,
+    /// Every slot's entries, one after another.
+    entries: Vec<SlotEntry>,
     values: Transformed,
 }
 
@@ -202,8 +207,10 @@ impl<'d> PhaseCache<'d> {
             data,
             plan,
             prefilter,
-            groups: (0..plan.groups).map(|_| None).collect(),
-            slots: (0..plan.slots.len()).map(|_| None).collect(),
+            groups: vec![None; plan.groups],
+            slots: vec![None; plan.slots.len()],
+            items: Vec::with_capacity(64),
+            entries: Vec::with_capacity(256),
             values: Transformed {
                 arena: Vec::new(),
                 scan_of: Vec::new(),
@@ -223,49 +230,76 @@ impl<'d> PhaseCache<'d> {
             pipeline,
             multi,
         } = self.plan.slots[slot as usize];
-        if self.slots[slot as usize].is_none() {
-            let data = self.data;
-            let items = self.groups[group as usize].get_or_insert_with(|| {
-                let mut items = Vec::with_capacity(16);
-                for t in &r.targets {
-                    data.collect(t, &mut items);
-                }
-                items
-            });
-            // multiMatch: the value before the pipeline and after each step
-            // that changed it; otherwise the end result only.
-            let steps = if multi {
-                self.plan.path(pipeline)
-            } else {
-                vec![pipeline]
-            };
-            let mut entries = Vec::with_capacity(items.len() * steps.len());
-            for (n, item) in items.iter().enumerate() {
-                let row = self.values.row(&item.value);
-                let mut last = None;
-                for &p in &steps {
-                    let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
-                    let origin = Some(self.values.origin(v));
-                    if origin == last {
-                        continue;
-                    }
-                    last = origin;
-                    if let Some(pre) = self.prefilter {
-                        self.values.scan(v, &item.value, pre);
-                    }
-                    entries.push(SlotEntry {
-                        item: n as u32,
-                        value: v,
-                    });
-                }
+        let (start, end) = match self.slots[slot as usize] {
+            Some(range) => range,
+            None => {
+                let range = self.fill(group, pipeline, multi, r);
+                self.slots[slot as usize] = Some(range);
+                range
             }
-            self.slots[slot as usize] = Some(entries);
-        }
+        };
+        let (first, last) = self.groups[group as usize].unwrap_or_default();
         SlotView {
-            items: self.groups[group as usize].as_deref().unwrap_or_default(),
-            entries: self.slots[slot as usize].as_deref().unwrap_or_default(),
+            items: self
+                .items
+                .get(first as usize..last as usize)
+                .unwrap_or_default(),
+            entries: self
+                .entries
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
             values: &self.values,
         }
+    }
+
+    /// Computes a slot's entries (and its group's items, if not done);
+    /// their range in `entries`.
+    fn fill(&mut self, group: u32, pipeline: u32, multi: bool, r: &Rule) -> (u32, u32) {
+        let (first, last) = match self.groups[group as usize] {
+            Some(range) => range,
+            None => {
+                let first = self.items.len() as u32;
+                for t in &r.targets {
+                    self.data.collect(t, &mut self.items);
+                }
+                let range = (first, self.items.len() as u32);
+                self.groups[group as usize] = Some(range);
+                range
+            }
+        };
+        // multiMatch: the value before the pipeline and after each step
+        // that changed it; otherwise the end result only.
+        let path;
+        let steps: &[u32] = if multi {
+            path = self.plan.path(pipeline);
+            &path
+        } else {
+            std::slice::from_ref(&pipeline)
+        };
+        let start = self.entries.len() as u32;
+        for n in first..last {
+            let Some(item) = self.items.get(n as usize) else {
+                break;
+            };
+            let row = self.values.row(&item.value);
+            let mut last = None;
+            for &p in steps {
+                let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
+                let origin = Some(self.values.origin(v));
+                if origin == last {
+                    continue;
+                }
+                last = origin;
+                if let Some(pre) = self.prefilter {
+                    self.values.scan(v, &item.value, pre);
+                }
+                self.entries.push(SlotEntry {
+                    item: n - first,
+                    value: v,
+                });
+            }
+        }
+        (start, self.entries.len() as u32)
     }
 
     /// `raw` (request/response data, unchanged for the phase) through
