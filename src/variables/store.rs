@@ -1,16 +1,18 @@
 //! The data a transaction exposes to rules, and how targets read it.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use super::{Item, KeySel, Target, Var};
 use crate::body::{Pair, UploadedFile};
 
 /// A keyed collection with case-insensitive keys (TX, IP, ...). Keys are
-/// stored lower-cased, as ModSecurity reports them.
+/// stored lower-cased, as ModSecurity reports them, and iterate in the
+/// order they were first set (as ModSecurity v2's tables do).
 #[derive(Debug, Clone, Default)]
 pub struct Collection {
-    map: BTreeMap<Vec<u8>, Vec<u8>>,
+    // A hash map: CRS reads and writes TX by name hundreds of times per
+    // request; a sorted map paid a string comparison per tree level.
+    map: indexmap::IndexMap<Vec<u8>, Vec<u8>, rustc_hash::FxBuildHasher>,
 }
 
 impl Collection {
@@ -60,7 +62,8 @@ impl Collection {
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &[u8]) {
-        self.map.remove(&key.to_ascii_lowercase());
+        // Keeps the others' order.
+        self.map.shift_remove(&key.to_ascii_lowercase());
     }
 
     /// Removes keys matching `sel`.
@@ -68,7 +71,7 @@ impl Collection {
         self.map.retain(|k, _| !sel.matches(k));
     }
 
-    /// Iterates entries in key order.
+    /// Iterates entries in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.map.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
@@ -516,11 +519,7 @@ impl TxVars {
                     }
                 }
                 KeySel::Prefix(p) => {
-                    let range = c.map.range::<[u8], _>((
-                        std::ops::Bound::Included(p.as_slice()),
-                        std::ops::Bound::Unbounded,
-                    ));
-                    for (k, v) in range.take_while(|(k, _)| k.starts_with(p)) {
+                    for (k, v) in c.map.iter().filter(|(k, _)| k.starts_with(p)) {
                         add(k, v);
                     }
                 }
@@ -662,5 +661,28 @@ fn time_var(var: Var) -> String {
         Var::TimeSec => format!("{s:02}"),
         Var::TimeWday => wday.to_string(),
         _ => format!("{h:02}:{m:02}:{s:02}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collections_iterate_in_the_order_keys_were_first_set() {
+        let mut c = Collection::default();
+        c.set(b"b", b"1".to_vec());
+        c.set(b"A", b"2".to_vec());
+        c.set(b"c", b"3".to_vec());
+        // Updating a key keeps its place; keys are lower-cased.
+        c.set(b"b", b"4".to_vec());
+        c.update(b"a", |v| v.push(b'!'));
+        let keys = |c: &Collection| c.iter().map(|(k, _)| k.to_vec()).collect::<Vec<_>>();
+        assert_eq!(keys(&c), [&b"b"[..], b"a", b"c"]);
+        assert_eq!(c.get(b"A"), Some(&b"2!"[..]));
+        c.remove(b"B");
+        assert_eq!(keys(&c), [&b"a"[..], b"c"]);
+        c.set(b"b", Vec::new());
+        assert_eq!(keys(&c), [&b"a"[..], b"c", b"b"]);
     }
 }
