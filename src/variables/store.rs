@@ -11,8 +11,11 @@ use crate::body::{Pair, UploadedFile};
 #[derive(Debug, Clone, Default)]
 pub struct Collection {
     // A hash map: CRS reads and writes TX by name hundreds of times per
-    // request; a sorted map paid a string comparison per tree level.
-    map: indexmap::IndexMap<Vec<u8>, Vec<u8>, rustc_hash::FxBuildHasher>,
+    // request; a sorted map paid a string comparison per tree level. Keys
+    // can come from the request (`setvar:tx.%{matched_var_name}=1`), so the
+    // hash is seeded per process (foldhash), not a fixed one an attacker
+    // could collide.
+    map: indexmap::IndexMap<Vec<u8>, Vec<u8>, foldhash::fast::RandomState>,
 }
 
 impl Collection {
