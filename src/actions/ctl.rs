@@ -86,7 +86,7 @@ fn target(spec: &str) -> Result<(Var, KeySel), String> {
 fn tag_regex(t: &str) -> Result<TagSel, String> {
     let re = regex::Regex::new(t.trim()).map_err(|e| format!("invalid tag pattern {t:?}: {e}"))?;
     Ok(TagSel {
-        re,
+        re: Arc::new(re),
         ids: Arc::new(OnceLock::new()),
     })
 }
@@ -97,8 +97,10 @@ fn tag_regex(t: &str) -> Result<TagSel, String> {
 /// narrows the 941 rules this way on nearly every request).
 #[derive(Debug, Clone)]
 pub struct TagSel {
-    /// The pattern, matched against each tag.
-    pub re: regex::Regex,
+    /// The pattern, matched against each tag. Shared: a transaction copies
+    /// the selector each time the `ctl` runs, and a copied `Regex` would
+    /// make its own match caches.
+    pub re: Arc<regex::Regex>,
     ids: Arc<OnceLock<Vec<u64>>>,
 }
 

@@ -842,21 +842,21 @@ impl Transaction {
             });
             return;
         };
-        let removed: Vec<(Var, &KeySel)> = self
-            .removals
-            .targets
-            .iter()
-            .filter(|(sel, _, _)| sel.selects(&self.rules, head))
-            .map(|(_, v, k)| (*v, k))
-            .collect();
+        // Targets removed from this rule by `ctl` (CRS 941010 removes one
+        // from every XSS rule on ordinary requests): looked up once per rule,
+        // and per item only when one applies.
+        let targets = &self.removals.targets;
+        let rules = &self.rules;
+        let narrowed = targets.iter().any(|(sel, _, _)| sel.selects(rules, head));
         let arg_cell = std::cell::OnceCell::new();
         // One buffer for every match's name (kept between rules); the report
         // holds an `Arc` copy.
         let name_buf = std::cell::RefCell::new(std::mem::take(&mut self.name_buf));
         let skip = |item: &crate::variables::Item<'_>| {
-            removed
-                .iter()
-                .any(|(v, k)| *v == item.var && k.matches(&item.key))
+            narrowed
+                && targets.iter().any(|(sel, v, k)| {
+                    *v == item.var && k.matches(&item.key) && sel.selects(rules, head)
+                })
         };
         let eval = |item: &crate::variables::Item<'_>, value: &[u8], found: &mut Vec<Found>| {
             let mut caps = if r.capture { Some(Vec::new()) } else { None };
