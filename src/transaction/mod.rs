@@ -191,6 +191,8 @@ pub struct Transaction {
     /// An empty buffer whose allocation rule evaluations reuse (collecting
     /// a rule's values would otherwise allocate for every rule).
     item_buf: Vec<crate::variables::Item<'static>>,
+    /// The phase cache's memory, kept between phases.
+    cache_buffers: phase_cache::Buffers,
     /// Matches of the link being evaluated (kept empty between rules).
     found_buf: Vec<Found>,
     /// A matched variable's name, written before it is shared.
@@ -228,6 +230,7 @@ impl Transaction {
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
             item_buf: Vec::with_capacity(16),
+            cache_buffers: Default::default(),
             found_buf: Vec::with_capacity(16),
             name_buf: String::with_capacity(64),
             vars,
@@ -630,7 +633,8 @@ impl Transaction {
         }
         let rules = self.rules.clone();
         let data = self.vars.data.clone();
-        let mut cache = PhaseCache::new(&data, &rules.plan, phase);
+        let buffers = std::mem::take(&mut self.cache_buffers);
+        let mut cache = PhaseCache::new(&data, &rules.plan, phase, buffers);
         let list = &rules.phases[phase as usize - 1];
         let mut i = 0;
         while i < list.len() {
@@ -664,6 +668,11 @@ impl Transaction {
                 }
             }
             i += 1;
+        }
+        // Kept for the next phase, except across the wait for the response:
+        // a transaction held between request and response should be small.
+        if phase != 2 {
+            self.cache_buffers = cache.into_buffers();
         }
     }
 

@@ -200,26 +200,78 @@ impl<'c, 'd> SlotView<'c, 'd> {
     }
 }
 
+/// The phase cache's vectors, kept by the transaction between phases so
+/// that each phase reuses the memory of the one before.
+#[derive(Default)]
+pub(super) struct Buffers {
+    groups: Vec<Option<(u32, u32)>>,
+    slots: Vec<Option<(u32, u32)>>,
+    /// Always empty here: items borrow the phase's data.
+    items: Vec<Item<'static>>,
+    entries: Vec<SlotEntry>,
+    arena: Vec<Val>,
+    scan_of: Vec<u32>,
+    bits: Vec<u64>,
+    rows: FxHashMap<(usize, usize), u32>,
+    table: Vec<u32>,
+}
+
+/// An empty vector of another element lifetime, keeping the memory (the
+/// element types differ only in lifetime, so the collect happens in place).
+fn relabel<'a, 'b>(v: Vec<Item<'a>>) -> Vec<Item<'b>> {
+    let mut v = v;
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
+}
+
 impl<'d> PhaseCache<'d> {
-    pub fn new(data: &'d TxData, plan: &'d Plan, phase: u8) -> PhaseCache<'d> {
+    pub fn new(data: &'d TxData, plan: &'d Plan, phase: u8, mut b: Buffers) -> PhaseCache<'d> {
         let prefilter = plan.prefilters[usize::from(phase.clamp(1, 5) - 1)].as_ref();
+        b.groups.clear();
+        b.groups.resize(plan.groups, None);
+        b.slots.clear();
+        b.slots.resize(plan.slots.len(), None);
+        b.entries.clear();
+        b.arena.clear();
+        b.scan_of.clear();
+        b.bits.clear();
+        b.rows.clear();
+        b.table.clear();
         PhaseCache {
             data,
             plan,
             prefilter,
-            groups: vec![None; plan.groups],
-            slots: vec![None; plan.slots.len()],
-            items: Vec::with_capacity(64),
-            entries: Vec::with_capacity(256),
+            groups: b.groups,
+            slots: b.slots,
+            items: relabel(b.items),
+            entries: b.entries,
             values: Transformed {
-                arena: Vec::new(),
-                scan_of: Vec::new(),
-                bits: Vec::new(),
+                arena: b.arena,
+                scan_of: b.scan_of,
+                bits: b.bits,
                 words: prefilter.map_or(0, Prefilter::words),
-                rows: FxHashMap::with_capacity_and_hasher(64, Default::default()),
-                table: Vec::new(),
+                rows: b.rows,
+                table: b.table,
                 width: plan.pipes.len().max(1),
             },
+        }
+    }
+
+    /// The vectors back, for the next phase.
+    pub fn into_buffers(self) -> Buffers {
+        let v = self.values;
+        Buffers {
+            groups: self.groups,
+            slots: self.slots,
+            items: relabel(self.items),
+            entries: self.entries,
+            arena: v.arena,
+            scan_of: v.scan_of,
+            bits: v.bits,
+            rows: v.rows,
+            table: v.table,
         }
     }
 
