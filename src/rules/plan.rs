@@ -69,6 +69,40 @@ pub struct Plan {
     /// on the bytes, so a value the pipelines leave unchanged is scanned
     /// once for all of them.
     pub prefilters: [Option<crate::prefilter::Prefilter>; 5],
+    /// Sizes the phase caches of this rule set have reached.
+    pub hints: CacheHints,
+}
+
+/// The largest sizes a phase cache of this rule set has reached, so a new
+/// one reserves its vectors once instead of growing them step by step.
+/// Only a hint: any size is correct, so relaxed atomics suffice.
+#[derive(Debug, Default)]
+pub struct CacheHints {
+    /// Items of every group.
+    pub items: std::sync::atomic::AtomicUsize,
+    /// Entries of every slot.
+    pub entries: std::sync::atomic::AtomicUsize,
+    /// Transformed values.
+    pub values: std::sync::atomic::AtomicUsize,
+    /// Prefilter bit words.
+    pub bits: std::sync::atomic::AtomicUsize,
+    /// Cells of the (value, pipeline) table.
+    pub table: std::sync::atomic::AtomicUsize,
+}
+
+impl CacheHints {
+    /// Reserves `v` up to the hint `h`.
+    pub(crate) fn reserve<T>(h: &std::sync::atomic::AtomicUsize, v: &mut Vec<T>) {
+        let want = h.load(std::sync::atomic::Ordering::Relaxed);
+        v.reserve(want.saturating_sub(v.len()));
+    }
+
+    /// Raises the hint `h` to `len`.
+    pub(crate) fn record(h: &std::sync::atomic::AtomicUsize, len: usize) {
+        // Bounded: a one-off huge request should not make every later
+        // transaction reserve its size.
+        h.fetch_max(len.min(1 << 16), std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Default for Plan {
@@ -81,6 +115,7 @@ impl Default for Plan {
                 step: None,
             }],
             prefilters: Default::default(),
+            hints: CacheHints::default(),
         }
     }
 }

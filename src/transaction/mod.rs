@@ -669,11 +669,9 @@ impl Transaction {
             }
             i += 1;
         }
-        // Kept for the next phase, except across the wait for the response:
-        // a transaction held between request and response should be small.
-        if phase != 2 {
-            self.cache_buffers = cache.into_buffers();
-        }
+        // Kept for the next phase, except the request-sized ones across the
+        // wait for the response: a transaction held then should be small.
+        self.cache_buffers = cache.into_buffers(phase != 2);
     }
 
     fn is_removed(&self, r: &Rule) -> bool {

@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::prefilter::Prefilter;
-use crate::rules::plan::{Pipe, Plan, Slot};
+use crate::rules::plan::{CacheHints, Pipe, Plan, Slot};
 use crate::rules::Rule;
 use crate::variables::{Item, TxData};
 
@@ -239,13 +239,21 @@ impl<'d> PhaseCache<'d> {
         b.bits.clear();
         b.rows.clear();
         b.table.clear();
+        let h = &plan.hints;
+        let mut items = relabel(b.items);
+        CacheHints::reserve(&h.items, &mut items);
+        CacheHints::reserve(&h.entries, &mut b.entries);
+        CacheHints::reserve(&h.values, &mut b.arena);
+        CacheHints::reserve(&h.values, &mut b.scan_of);
+        CacheHints::reserve(&h.bits, &mut b.bits);
+        CacheHints::reserve(&h.table, &mut b.table);
         PhaseCache {
             data,
             plan,
             prefilter,
             groups: b.groups,
             slots: b.slots,
-            items: relabel(b.items),
+            items,
             entries: b.entries,
             values: Transformed {
                 arena: b.arena,
@@ -259,9 +267,24 @@ impl<'d> PhaseCache<'d> {
         }
     }
 
-    /// The vectors back, for the next phase.
-    pub fn into_buffers(self) -> Buffers {
+    /// The vectors back, for the next phase; with `keep_large` false only
+    /// the small ones (sized by the rule set, not by the request).
+    pub fn into_buffers(self, keep_large: bool) -> Buffers {
+        let h = &self.plan.hints;
         let v = self.values;
+        CacheHints::record(&h.items, self.items.len());
+        CacheHints::record(&h.entries, self.entries.len());
+        CacheHints::record(&h.values, v.arena.len());
+        CacheHints::record(&h.bits, v.bits.len());
+        CacheHints::record(&h.table, v.table.len());
+        if !keep_large {
+            return Buffers {
+                groups: self.groups,
+                slots: self.slots,
+                rows: v.rows,
+                ..Buffers::default()
+            };
+        }
         Buffers {
             groups: self.groups,
             slots: self.slots,
