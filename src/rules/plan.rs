@@ -88,6 +88,8 @@ pub struct CacheHints {
     pub bits: std::sync::atomic::AtomicUsize,
     /// Cells of the (value, pipeline) table.
     pub table: std::sync::atomic::AtomicUsize,
+    /// Matched rules of a transaction.
+    pub matched: std::sync::atomic::AtomicUsize,
 }
 
 impl CacheHints {
@@ -101,7 +103,12 @@ impl CacheHints {
     pub(crate) fn record(h: &std::sync::atomic::AtomicUsize, len: usize) {
         // Bounded: a one-off huge request should not make every later
         // transaction reserve its size.
-        h.fetch_max(len.min(1 << 16), std::sync::atomic::Ordering::Relaxed);
+        let len = len.min(1 << 14);
+        // Written only when it grows: threads keep reading a shared value
+        // instead of taking turns writing it.
+        if len > h.load(std::sync::atomic::Ordering::Relaxed) {
+            h.fetch_max(len, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

@@ -220,7 +220,13 @@ impl Transaction {
             force_request_body_variable: false,
             body_processor: None,
             interruption: None,
-            matched: Vec::new(),
+            // Reserved at the count earlier transactions reached: a matched
+            // rule is large, and CRS records dozens on every request.
+            matched: {
+                let mut v = Vec::new();
+                crate::rules::plan::CacheHints::reserve(&rules.plan.hints.matched, &mut v);
+                v
+            },
             removals: Removals::default(),
             allow: None,
             request_body_truncated: false,
@@ -672,6 +678,7 @@ impl Transaction {
         // Kept for the next phase, except the request-sized ones across the
         // wait for the response: a transaction held then should be small.
         self.cache_buffers = cache.into_buffers(phase != 2);
+        crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.len());
     }
 
     fn is_removed(&self, r: &Rule) -> bool {
