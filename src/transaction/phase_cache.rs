@@ -34,6 +34,8 @@ pub(super) struct PhaseCache<'d> {
     /// Every group's items, one after another (a group is collected at
     /// once), so the phase makes one vector instead of one per group.
     items: Vec<Item<'d>>,
+    /// Per item of `items`: its row in the transformed-value table.
+    item_rows: Vec<u32>,
     /// Every slot's entries, one after another.
     entries: Vec<SlotEntry>,
     values: Transformed,
@@ -208,6 +210,7 @@ pub(super) struct Buffers {
     slots: Vec<Option<(u32, u32)>>,
     /// Always empty here: items borrow the phase's data.
     items: Vec<Item<'static>>,
+    item_rows: Vec<u32>,
     entries: Vec<SlotEntry>,
     arena: Vec<Val>,
     scan_of: Vec<u32>,
@@ -234,6 +237,7 @@ impl<'d> PhaseCache<'d> {
         b.slots.clear();
         b.slots.resize(plan.slots.len(), None);
         b.entries.clear();
+        b.item_rows.clear();
         b.arena.clear();
         b.scan_of.clear();
         b.bits.clear();
@@ -242,6 +246,7 @@ impl<'d> PhaseCache<'d> {
         let h = &plan.hints;
         let mut items = relabel(b.items);
         CacheHints::reserve(&h.items, &mut items);
+        CacheHints::reserve(&h.items, &mut b.item_rows);
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
         CacheHints::reserve(&h.values, &mut b.scan_of);
@@ -254,6 +259,7 @@ impl<'d> PhaseCache<'d> {
             groups: b.groups,
             slots: b.slots,
             items,
+            item_rows: b.item_rows,
             entries: b.entries,
             values: Transformed {
                 arena: b.arena,
@@ -289,6 +295,7 @@ impl<'d> PhaseCache<'d> {
             groups: self.groups,
             slots: self.slots,
             items: relabel(self.items),
+            item_rows: self.item_rows,
             entries: self.entries,
             arena: v.arena,
             scan_of: v.scan_of,
@@ -337,6 +344,11 @@ impl<'d> PhaseCache<'d> {
                 for t in &r.targets {
                     self.data.collect(t, &mut self.items);
                 }
+                // Each item's row, once per group rather than once per slot.
+                for item in &self.items[first as usize..] {
+                    let row = self.values.row(&item.value);
+                    self.item_rows.push(row);
+                }
                 let range = (first, self.items.len() as u32);
                 self.groups[group as usize] = Some(range);
                 range
@@ -356,7 +368,9 @@ impl<'d> PhaseCache<'d> {
             let Some(item) = self.items.get(n as usize) else {
                 break;
             };
-            let row = self.values.row(&item.value);
+            let Some(&row) = self.item_rows.get(n as usize) else {
+                break;
+            };
             let mut last = None;
             for &p in steps {
                 let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
