@@ -165,6 +165,28 @@ pub(crate) mod testing {
         }
     }
 
+    /// Checks that `fast` (a transformation with a fast path) and `full`
+    /// (the same without it) agree on every string of up to four bytes over
+    /// `alphabet` (the bytes that matter to them).
+    pub(crate) fn agrees_on_short_strings(
+        alphabet: &[u8],
+        fast: Transformation,
+        full: Transformation,
+    ) {
+        let mut input = Vec::new();
+        for n in 0..=4u32 {
+            for code in 0..alphabet.len().pow(n) {
+                input.clear();
+                let mut c = code;
+                for _ in 0..n {
+                    input.push(alphabet[c % alphabet.len()]);
+                    c /= alphabet.len();
+                }
+                assert_eq!(fast(&input), full(&input), "{input:?}");
+            }
+        }
+    }
+
     /// Runs `f` over awkward inputs (every byte value, truncated escapes of
     /// every kind) to prove it never panics and keeps the `is_changed`
     /// contract.
