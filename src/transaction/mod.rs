@@ -849,9 +849,11 @@ impl Transaction {
         found: &mut Vec<Found>,
     ) {
         let Some(op) = &r.operator else {
+            // Reported empty (see `unnamed`); `Arc`'s empty default needs
+            // no allocation, unlike `Arc::from("")`.
             found.push(Found {
-                name: Arc::from(""),
-                value: Arc::from(&[][..]),
+                name: Arc::default(),
+                value: Arc::default(),
                 captures: None,
             });
             return;
