@@ -15,6 +15,8 @@
 
 use std::borrow::Cow;
 
+use triggers::Triggers;
+
 mod base64_decode;
 mod base64_decode_ext;
 mod base64_encode;
@@ -44,6 +46,7 @@ mod replace_comments;
 mod replace_nulls;
 mod sha1;
 mod sql_hex_decode;
+pub mod triggers;
 mod trim;
 mod trim_left;
 mod trim_right;
@@ -57,52 +60,79 @@ mod utf8_to_unicode;
 /// A transformation: borrowed output when nothing changes.
 pub type Transformation = for<'a> fn(&'a [u8]) -> Cow<'a, [u8]>;
 
-/// SecLang name -> implementation. Both spellings of the path
+/// SecLang name -> implementation and its [`triggers`] (`None`: may change
+/// any value). Both spellings of the path
 /// normalisations are listed, as ModSecurity and Coraza accept both.
-const REGISTRY: &[(&str, Transformation)] = &[
-    ("base64Decode", base64_decode::base64_decode),
-    ("base64DecodeExt", base64_decode_ext::base64_decode_ext),
-    ("base64Encode", base64_encode::base64_encode),
-    ("cmdLine", cmd_line::cmd_line),
+const REGISTRY: &[(&str, Transformation, Triggers)] = &[
+    ("base64Decode", base64_decode::base64_decode, None),
+    (
+        "base64DecodeExt",
+        base64_decode_ext::base64_decode_ext,
+        None,
+    ),
+    ("base64Encode", base64_encode::base64_encode, None),
+    ("cmdLine", cmd_line::cmd_line, None),
     (
         "compressWhitespace",
         compress_whitespace::compress_whitespace,
+        None,
     ),
-    ("cssDecode", css_decode::css_decode),
-    ("escapeSeqDecode", escape_seq_decode::escape_seq_decode),
-    ("hexDecode", hex_decode::hex_decode),
-    ("hexEncode", hex_encode::hex_encode),
-    ("htmlEntityDecode", html_entity_decode::html_entity_decode),
-    ("jsDecode", js_decode::js_decode),
-    ("length", length::length),
-    ("lowercase", lowercase::lowercase),
-    ("md5", md5::md5),
-    ("normalisePath", normalise_path::normalise_path),
-    ("normalizePath", normalise_path::normalise_path),
-    ("normalisePathWin", normalise_path_win::normalise_path_win),
-    ("normalizePathWin", normalise_path_win::normalise_path_win),
-    ("parityEven7bit", parity_even_7bit::parity_even_7bit),
-    ("parityOdd7bit", parity_odd_7bit::parity_odd_7bit),
-    ("parityZero7bit", parity_zero_7bit::parity_zero_7bit),
-    ("removeComments", remove_comments::remove_comments),
+    ("cssDecode", css_decode::css_decode, None),
+    (
+        "escapeSeqDecode",
+        escape_seq_decode::escape_seq_decode,
+        None,
+    ),
+    ("hexDecode", hex_decode::hex_decode, None),
+    ("hexEncode", hex_encode::hex_encode, None),
+    (
+        "htmlEntityDecode",
+        html_entity_decode::html_entity_decode,
+        None,
+    ),
+    ("jsDecode", js_decode::js_decode, None),
+    ("length", length::length, None),
+    ("lowercase", lowercase::lowercase, None),
+    ("md5", md5::md5, None),
+    ("normalisePath", normalise_path::normalise_path, None),
+    ("normalizePath", normalise_path::normalise_path, None),
+    (
+        "normalisePathWin",
+        normalise_path_win::normalise_path_win,
+        None,
+    ),
+    (
+        "normalizePathWin",
+        normalise_path_win::normalise_path_win,
+        None,
+    ),
+    ("parityEven7bit", parity_even_7bit::parity_even_7bit, None),
+    ("parityOdd7bit", parity_odd_7bit::parity_odd_7bit, None),
+    ("parityZero7bit", parity_zero_7bit::parity_zero_7bit, None),
+    ("removeComments", remove_comments::remove_comments, None),
     (
         "removeCommentsChar",
         remove_comments_char::remove_comments_char,
+        None,
     ),
-    ("removeNulls", remove_nulls::remove_nulls),
-    ("removeWhitespace", remove_whitespace::remove_whitespace),
-    ("replaceComments", replace_comments::replace_comments),
-    ("replaceNulls", replace_nulls::replace_nulls),
-    ("sha1", sha1::sha1),
-    ("sqlHexDecode", sql_hex_decode::sql_hex_decode),
-    ("trim", trim::trim),
-    ("trimLeft", trim_left::trim_left),
-    ("trimRight", trim_right::trim_right),
-    ("uppercase", uppercase::uppercase),
-    ("urlDecode", url_decode::url_decode),
-    ("urlDecodeUni", url_decode_uni::url_decode_uni),
-    ("urlEncode", url_encode::url_encode),
-    ("utf8toUnicode", utf8_to_unicode::utf8_to_unicode),
+    ("removeNulls", remove_nulls::remove_nulls, None),
+    (
+        "removeWhitespace",
+        remove_whitespace::remove_whitespace,
+        None,
+    ),
+    ("replaceComments", replace_comments::replace_comments, None),
+    ("replaceNulls", replace_nulls::replace_nulls, None),
+    ("sha1", sha1::sha1, None),
+    ("sqlHexDecode", sql_hex_decode::sql_hex_decode, None),
+    ("trim", trim::trim, None),
+    ("trimLeft", trim_left::trim_left, None),
+    ("trimRight", trim_right::trim_right, None),
+    ("uppercase", uppercase::uppercase, None),
+    ("urlDecode", url_decode::url_decode, None),
+    ("urlDecodeUni", url_decode_uni::url_decode_uni, None),
+    ("urlEncode", url_encode::url_encode, None),
+    ("utf8toUnicode", utf8_to_unicode::utf8_to_unicode, None),
 ];
 
 /// Finds a transformation by its SecLang name (case-insensitive).
@@ -110,8 +140,18 @@ const REGISTRY: &[(&str, Transformation)] = &[
 pub fn lookup(name: &str) -> Option<Transformation> {
     REGISTRY
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|&(_, f)| f)
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, f, _)| f)
+}
+
+/// The [`triggers`] of the transformation named `name` (case-insensitive):
+/// the bytes without which it returns a value unchanged. `None` for
+/// unknown names and for transformations that may change any value.
+pub fn triggers_of(name: &str) -> Triggers {
+    REGISTRY
+        .iter()
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+        .and_then(|&(_, _, t)| t)
 }
 
 /// Whether `output` (returned by a transformation for `input`) differs from
@@ -128,7 +168,7 @@ pub fn is_changed(input: &[u8], output: &Cow<'_, [u8]>) -> bool {
 
 /// Every registered SecLang transformation name, in its canonical spelling.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    REGISTRY.iter().map(|&(n, _)| n)
+    REGISTRY.iter().map(|&(n, _, _)| n)
 }
 
 /// Test support shared by the per-transformation test tables.
@@ -339,9 +379,61 @@ mod tests {
 
     #[test]
     fn no_transformation_panics_on_awkward_input() {
-        for (_, f) in REGISTRY {
+        for (_, f, _) in REGISTRY {
             testing::never_panics(*f);
         }
+    }
+
+    /// Every declared trigger set holds: values made only of other bytes
+    /// come back unchanged (borrowed, same length). Strings of up to two
+    /// bytes are tried exhaustively, longer ones at random.
+    #[test]
+    fn declared_triggers_hold() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for &(name, f, t) in REGISTRY {
+            let Some(t) = t else { continue };
+            let allowed: Vec<u8> = t.complement().bytes().collect();
+            let check = |input: &[u8]| {
+                let out = f(input);
+                assert!(
+                    !is_changed(input, &out) && *out == *input,
+                    "{name} changed {:?} (no trigger byte in it)",
+                    String::from_utf8_lossy(input)
+                );
+            };
+            check(b"");
+            for &a in &allowed {
+                check(&[a]);
+                for &b in &allowed {
+                    check(&[a, b]);
+                }
+            }
+            let mut input = Vec::new();
+            for _ in 0..20_000 {
+                input.clear();
+                let len = 3 + (next() % 40) as usize;
+                for _ in 0..len {
+                    input.push(allowed[(next() % allowed.len() as u64) as usize]);
+                }
+                check(&input);
+            }
+        }
+    }
+
+    /// The lookup by name finds the registry's triggers, for both spellings.
+    #[test]
+    fn triggers_are_found_by_name() {
+        for &(name, _, t) in REGISTRY {
+            assert_eq!(triggers_of(name), t, "{name}");
+            assert_eq!(triggers_of(&name.to_ascii_uppercase()), t, "{name}");
+        }
+        assert_eq!(triggers_of("none"), None);
     }
 
     #[test]
