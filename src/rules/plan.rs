@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use super::{Entry, Rule, RuleSet};
 use crate::prefilter::PrefilterBuilder;
+use crate::transformations::triggers::{ByteSet, Triggers};
 use crate::transformations::Transformation;
 
 /// Where a rule link's values come from in the phase cache.
@@ -41,6 +42,10 @@ pub struct Pipe {
     pub parent: u32,
     /// The last transformation; `None` only for the empty pipeline.
     pub step: Option<Transformation>,
+    /// What the whole pipeline (from the empty one) needs to change a value:
+    /// a value without any of these bytes passes through every step
+    /// unchanged (see [`crate::transformations::triggers`]).
+    pub triggers: Triggers,
 }
 
 /// Values a slot holds.
@@ -123,6 +128,7 @@ impl Default for Plan {
             pipes: vec![Pipe {
                 parent: 0,
                 step: None,
+                triggers: Some(ByteSet::EMPTY),
             }],
             prefilters: Default::default(),
             hints: CacheHints::default(),
@@ -154,16 +160,24 @@ fn pipeline(plan: &mut Plan, ids: &mut HashMap<(u32, String), u32>, r: &Rule) ->
     let mut p = 0;
     for (i, f) in r.transforms.iter().enumerate() {
         // The key is built from the names; should it ever disagree with the
-        // functions, the function's address keeps the pipelines apart.
-        let name = match names.get(i) {
-            Some(n) if names.len() == r.transforms.len() => (*n).to_string(),
-            _ => format!("{:p}", *f),
+        // functions, the function's address keeps the pipelines apart (and
+        // the step gets no triggers: it always runs).
+        let (name, step_triggers) = match names.get(i) {
+            Some(n) if names.len() == r.transforms.len() => {
+                (n.to_string(), crate::transformations::triggers_of(n))
+            }
+            _ => (format!("{:p}", *f), None),
         };
         let next = plan.pipes.len() as u32;
+        let parent_triggers = plan.pipes.get(p as usize).and_then(|x| x.triggers);
         p = *ids.entry((p, name)).or_insert_with(|| {
             plan.pipes.push(Pipe {
                 parent: p,
                 step: Some(*f),
+                triggers: crate::transformations::triggers::pipeline([
+                    parent_triggers,
+                    step_triggers,
+                ]),
             });
             next
         });

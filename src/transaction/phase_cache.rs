@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::prefilter::Prefilter;
 use crate::rules::plan::{CacheHints, Pipe, Plan, Slot};
 use crate::rules::Rule;
+use crate::transformations::triggers::ByteSet;
 use crate::variables::{Item, TxData};
 
 /// "Not scanned": the value has no prefilter bits (every operator runs).
@@ -74,6 +75,9 @@ struct Transformed {
     /// any slot, or as the start of a longer pipeline, is transformed once.
     table: Vec<u32>,
     width: usize,
+    /// Per row: the bytes its raw value contains, so pipelines whose
+    /// triggers it lacks are known to leave it unchanged without running.
+    row_bytes: Vec<ByteSet>,
 }
 
 impl Transformed {
@@ -86,6 +90,7 @@ impl Transformed {
             .or_insert(next);
         if row == next {
             self.table.resize(self.table.len() + self.width, UNSET);
+            self.row_bytes.push(ByteSet::of(raw));
         }
         row
     }
@@ -103,10 +108,22 @@ impl Transformed {
         }
         let val = match pipes
             .get(p as usize)
-            .and_then(|x| x.step.map(|s| (x.parent, s)))
+            .and_then(|x| x.step.map(|s| (x.parent, s, x.triggers)))
         {
             None => Val::Raw,
-            Some((parent, step)) => {
+            // None of the pipeline's trigger bytes: every step would return
+            // the value as it is, so it is the raw value's entry.
+            Some((_, _, Some(t)))
+                if self
+                    .row_bytes
+                    .get(row as usize)
+                    .is_some_and(|b| !b.intersects(&t)) =>
+            {
+                let i = self.index_of(pipes, 0, row, raw);
+                self.table[at] = i;
+                return i;
+            }
+            Some((parent, step, _)) => {
                 let parent = self.index_of(pipes, parent, row, raw);
                 let before = self.value(parent, raw);
                 let out = step(before);
@@ -217,6 +234,7 @@ pub(super) struct Buffers {
     bits: Vec<u64>,
     rows: FxHashMap<(usize, usize), u32>,
     table: Vec<u32>,
+    row_bytes: Vec<ByteSet>,
 }
 
 /// An empty vector of another element lifetime, keeping the memory (the
@@ -243,6 +261,7 @@ impl<'d> PhaseCache<'d> {
         b.bits.clear();
         b.rows.clear();
         b.table.clear();
+        b.row_bytes.clear();
         let h = &plan.hints;
         let mut items = relabel(b.items);
         CacheHints::reserve(&h.items, &mut items);
@@ -269,6 +288,7 @@ impl<'d> PhaseCache<'d> {
                 rows: b.rows,
                 table: b.table,
                 width: plan.pipes.len().max(1),
+                row_bytes: b.row_bytes,
             },
         }
     }
@@ -302,6 +322,7 @@ impl<'d> PhaseCache<'d> {
             bits: v.bits,
             rows: v.rows,
             table: v.table,
+            row_bytes: v.row_bytes,
         }
     }
 

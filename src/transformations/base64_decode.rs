@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use super::triggers::Triggers;
+
 /// The 6-bit value of a standard-alphabet base64 character.
 pub(crate) fn sextet(b: u8) -> Option<u8> {
     match b {
@@ -62,6 +64,9 @@ impl Decoder {
         self.out
     }
 }
+
+/// No trigger set (see `super::triggers`): every non-empty value decodes to something shorter.
+pub(super) const TRIGGERS: Triggers = None;
 
 /// Base64-decodes `input` up to its first padding or invalid byte.
 pub fn base64_decode(input: &[u8]) -> Cow<'_, [u8]> {

@@ -7,6 +7,10 @@
 use std::borrow::Cow;
 
 use super::base64_decode::{sextet, Decoder};
+use super::triggers::Triggers;
+
+/// No trigger set (see `super::triggers`): every non-empty value decodes to something shorter.
+pub(super) const TRIGGERS: Triggers = None;
 
 /// Base64-decodes `input`, skipping bytes outside the alphabet.
 pub fn base64_decode_ext(input: &[u8]) -> Cow<'_, [u8]> {

@@ -2,8 +2,12 @@
 
 use std::borrow::Cow;
 
+use super::triggers::Triggers;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+
+/// No trigger set (see `super::triggers`): every non-empty value is encoded.
+pub(super) const TRIGGERS: Triggers = None;
 
 /// Base64-encodes `input`.
 pub fn base64_encode(input: &[u8]) -> Cow<'_, [u8]> {

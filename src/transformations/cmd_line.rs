@@ -8,6 +8,15 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers, ASCII_UPPER};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// The bytes `touched` lists: deleted, folded into a space or lowercased.
+/// `/` and `(` only change when they eat a space before them, and that
+/// space (or `,` `;` tab CR LF) is itself a trigger.
+pub(super) const TRIGGERS: Triggers = Some(ASCII_UPPER.union(ByteSet::of_list(b"\"'\\^ ,;\t\r\n")));
+
 /// Normalises a command line.
 pub fn cmd_line(input: &[u8]) -> Cow<'_, [u8]> {
     let Some(start) = input.iter().position(|&b| touched(b)) else {
@@ -80,5 +89,15 @@ mod tests {
             ],
         );
         never_panics(cmd_line);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "cmdLine",
+            cmd_line,
+            TRIGGERS,
+            &[b"c/md(x)", b"ping/127.0.0.1"],
+        );
     }
 }

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use super::bytes::{decode_rune, REPLACEMENT};
+use super::triggers::{ByteSet, Triggers, C_WHITESPACE};
 
 /// The width of the whitespace character starting `s`, if it starts with one.
 fn space_width(s: &[u8]) -> Option<usize> {
@@ -18,6 +19,13 @@ fn space_width(s: &[u8]) -> Option<usize> {
         _ => None,
     }
 }
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// The `space_width` bytes: the C spaces (a single space only changes when
+/// another whitespace follows it, but that takes a space), a stray 0xA0,
+/// and 0xC2, the first byte of U+0085 and U+00A0 (a lone 0x85 is kept).
+pub(super) const TRIGGERS: Triggers = Some(C_WHITESPACE.union(ByteSet::of_list(&[0xA0, 0xC2])));
 
 /// Compresses whitespace runs to a single space.
 pub fn compress_whitespace(input: &[u8]) -> Cow<'_, [u8]> {
@@ -113,5 +121,20 @@ mod tests {
             ],
         );
         never_panics(compress_whitespace);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "compressWhitespace",
+            compress_whitespace,
+            TRIGGERS,
+            &[
+                // "хх" (0x85 as a continuation byte) and a stray 0x85.
+                b"\xd1\x85\xd1\x85\x85",
+                b"a\x85b",
+                "日本\u{3000}語".as_bytes(),
+            ],
+        );
     }
 }

@@ -14,6 +14,12 @@
 use std::borrow::Cow;
 
 use super::bytes::{hex_value, push_utf8};
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Everything the decoder does starts at a backslash.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"\\"));
 
 /// Decodes CSS escapes in `input`.
 pub fn css_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -106,5 +112,15 @@ mod tests {
             ],
         );
         never_panics(css_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "cssDecode",
+            css_decode,
+            TRIGGERS,
+            &[b"3c script e9 ff01"],
+        );
     }
 }

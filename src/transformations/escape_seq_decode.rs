@@ -11,10 +11,16 @@
 use std::borrow::Cow;
 
 use super::bytes::hex_pair;
+use super::triggers::{ByteSet, Triggers};
 
 fn is_octal(b: u8) -> bool {
     (b'0'..=b'7').contains(&b)
 }
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every escape starts with a backslash.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"\\"));
 
 /// Decodes C escape sequences in `input`.
 pub fn escape_seq_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -109,5 +115,15 @@ mod tests {
             ],
         );
         never_panics(escape_seq_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "escapeSeqDecode",
+            escape_seq_decode,
+            TRIGGERS,
+            &[b"x41X41101n400"],
+        );
     }
 }

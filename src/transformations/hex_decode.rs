@@ -8,6 +8,18 @@
 use std::borrow::Cow;
 
 use super::bytes::hex_pair;
+use super::triggers::{ByteSet, Triggers, ASCII_DIGITS};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Only a value made entirely of hex digits is decoded, so a non-empty
+/// value without any hex digit is kept. All 22 are needed: `aa`, `00`,
+/// ... each decode.
+pub(super) const TRIGGERS: Triggers = Some(
+    ASCII_DIGITS
+        .union(ByteSet::range(b'a', b'f'))
+        .union(ByteSet::range(b'A', b'F')),
+);
 
 /// Hex-decodes `input`, or returns it unchanged if it is not valid hex.
 pub fn hex_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -50,5 +62,15 @@ mod tests {
             ],
         );
         never_panics(hex_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "hexDecode",
+            hex_decode,
+            TRIGGERS,
+            &[b"ghijklmnopqrstuvwxyz", b"xyz!"],
+        );
     }
 }

@@ -2,7 +2,12 @@
 
 use std::borrow::Cow;
 
+use super::triggers::Triggers;
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// No trigger set (see `super::triggers`): every non-empty value is encoded.
+pub(super) const TRIGGERS: Triggers = None;
 
 /// Hex-encodes `input`.
 pub fn hex_encode(input: &[u8]) -> Cow<'_, [u8]> {

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use super::bytes::push_utf8;
 use super::html_entities::{self, LONGEST_WITHOUT_SEMICOLON};
+use super::triggers::{ByteSet, Triggers};
 
 /// What Windows-1252 puts at 0x80..=0x9F, which HTML uses for those numeric
 /// references.
@@ -27,6 +28,11 @@ const WINDOWS_1252: [u32; 32] = [
     0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, //
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 ];
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every reference starts with `&`; `amp;` or `#x41;` alone is text.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"&"));
 
 /// Decodes HTML character references in `input`.
 pub fn html_entity_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -197,5 +203,15 @@ mod tests {
             ],
         );
         never_panics(html_entity_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "htmlEntityDecode",
+            html_entity_decode,
+            TRIGGERS,
+            &[b"amp;lt;#x41;#65;quot;ltscript", b"nbsp colon;"],
+        );
     }
 }

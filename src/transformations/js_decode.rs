@@ -17,10 +17,16 @@
 use std::borrow::Cow;
 
 use super::bytes::{hex_pair, hex_value};
+use super::triggers::{ByteSet, Triggers};
 
 fn is_octal(b: u8) -> bool {
     (b'0'..=b'7').contains(&b)
 }
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every escape starts with a backslash.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"\\"));
 
 /// Decodes JavaScript escapes in `input`.
 pub fn js_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -141,5 +147,15 @@ mod tests {
             ],
         );
         never_panics(js_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "jsDecode",
+            js_decode,
+            TRIGGERS,
+            &[b"u0041x41101nuFF1C"],
+        );
     }
 }

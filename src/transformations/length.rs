@@ -2,6 +2,11 @@
 
 use std::borrow::Cow;
 
+use super::triggers::Triggers;
+
+/// No trigger set (see `super::triggers`): every value but `1` is replaced by its length.
+pub(super) const TRIGGERS: Triggers = None;
+
 /// Replaces the value with its byte length in decimal.
 pub fn length(input: &[u8]) -> Cow<'_, [u8]> {
     let out = input.len().to_string().into_bytes();

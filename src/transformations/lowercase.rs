@@ -10,6 +10,24 @@
 use std::borrow::Cow;
 
 use super::bytes::{decode_rune, push_utf8, REPLACEMENT};
+use super::triggers::{ByteSet, Triggers, ASCII_UPPER};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// `A`-`Z`, and the first bytes of the UTF-8 characters that have a
+/// different simple lowercase (Latin, Greek, Cyrillic, Armenian, Georgian,
+/// Cherokee, letterlike symbols, fullwidth, Deseret, Adlam, ...). Other
+/// characters are rewritten as they were and invalid bytes are kept, so
+/// CJK, Arabic, Hebrew, Indic text and stray continuation bytes need no
+/// work. `triggers_cover_every_character` checks this against every code
+/// point, so a new Unicode version that adds a cased block elsewhere
+/// fails the test rather than a detection.
+pub(super) const TRIGGERS: Triggers = Some(
+    ASCII_UPPER
+        .union(ByteSet::range(0xC3, 0xC9))
+        .union(ByteSet::range(0xCD, 0xD5))
+        .union(ByteSet::of_list(&[0xE1, 0xE2, 0xEA, 0xEF, 0xF0])),
+);
 
 /// Lowercases `input` (ASCII bytewise, other valid UTF-8 by simple mapping).
 pub fn lowercase(input: &[u8]) -> Cow<'_, [u8]> {
@@ -83,5 +101,20 @@ mod tests {
             ],
         );
         never_panics(lowercase);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "lowercase",
+            lowercase,
+            TRIGGERS,
+            &[
+                "日本語のテキスト".as_bytes(),
+                "مرحبا שלום".as_bytes(),
+                b"\x80\xbf\xc0\xc1\xf5\xff abc-123_x.y",
+            ],
+        );
+        super::super::testing::triggers_cover_every_character("lowercase", lowercase, TRIGGERS);
     }
 }

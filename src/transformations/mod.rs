@@ -64,75 +64,131 @@ pub type Transformation = for<'a> fn(&'a [u8]) -> Cow<'a, [u8]>;
 /// any value). Both spellings of the path
 /// normalisations are listed, as ModSecurity and Coraza accept both.
 const REGISTRY: &[(&str, Transformation, Triggers)] = &[
-    ("base64Decode", base64_decode::base64_decode, None),
+    (
+        "base64Decode",
+        base64_decode::base64_decode,
+        base64_decode::TRIGGERS,
+    ),
     (
         "base64DecodeExt",
         base64_decode_ext::base64_decode_ext,
-        None,
+        base64_decode_ext::TRIGGERS,
     ),
-    ("base64Encode", base64_encode::base64_encode, None),
-    ("cmdLine", cmd_line::cmd_line, None),
+    (
+        "base64Encode",
+        base64_encode::base64_encode,
+        base64_encode::TRIGGERS,
+    ),
+    ("cmdLine", cmd_line::cmd_line, cmd_line::TRIGGERS),
     (
         "compressWhitespace",
         compress_whitespace::compress_whitespace,
-        None,
+        compress_whitespace::TRIGGERS,
     ),
-    ("cssDecode", css_decode::css_decode, None),
+    ("cssDecode", css_decode::css_decode, css_decode::TRIGGERS),
     (
         "escapeSeqDecode",
         escape_seq_decode::escape_seq_decode,
-        None,
+        escape_seq_decode::TRIGGERS,
     ),
-    ("hexDecode", hex_decode::hex_decode, None),
-    ("hexEncode", hex_encode::hex_encode, None),
+    ("hexDecode", hex_decode::hex_decode, hex_decode::TRIGGERS),
+    ("hexEncode", hex_encode::hex_encode, hex_encode::TRIGGERS),
     (
         "htmlEntityDecode",
         html_entity_decode::html_entity_decode,
-        None,
+        html_entity_decode::TRIGGERS,
     ),
-    ("jsDecode", js_decode::js_decode, None),
-    ("length", length::length, None),
-    ("lowercase", lowercase::lowercase, None),
-    ("md5", md5::md5, None),
-    ("normalisePath", normalise_path::normalise_path, None),
-    ("normalizePath", normalise_path::normalise_path, None),
+    ("jsDecode", js_decode::js_decode, js_decode::TRIGGERS),
+    ("length", length::length, length::TRIGGERS),
+    ("lowercase", lowercase::lowercase, lowercase::TRIGGERS),
+    ("md5", md5::md5, md5::TRIGGERS),
+    (
+        "normalisePath",
+        normalise_path::normalise_path,
+        normalise_path::TRIGGERS,
+    ),
+    (
+        "normalizePath",
+        normalise_path::normalise_path,
+        normalise_path::TRIGGERS,
+    ),
     (
         "normalisePathWin",
         normalise_path_win::normalise_path_win,
-        None,
+        normalise_path_win::TRIGGERS,
     ),
     (
         "normalizePathWin",
         normalise_path_win::normalise_path_win,
-        None,
+        normalise_path_win::TRIGGERS,
     ),
-    ("parityEven7bit", parity_even_7bit::parity_even_7bit, None),
-    ("parityOdd7bit", parity_odd_7bit::parity_odd_7bit, None),
-    ("parityZero7bit", parity_zero_7bit::parity_zero_7bit, None),
-    ("removeComments", remove_comments::remove_comments, None),
+    (
+        "parityEven7bit",
+        parity_even_7bit::parity_even_7bit,
+        parity_even_7bit::TRIGGERS,
+    ),
+    (
+        "parityOdd7bit",
+        parity_odd_7bit::parity_odd_7bit,
+        parity_odd_7bit::TRIGGERS,
+    ),
+    (
+        "parityZero7bit",
+        parity_zero_7bit::parity_zero_7bit,
+        parity_zero_7bit::TRIGGERS,
+    ),
+    (
+        "removeComments",
+        remove_comments::remove_comments,
+        remove_comments::TRIGGERS,
+    ),
     (
         "removeCommentsChar",
         remove_comments_char::remove_comments_char,
-        None,
+        remove_comments_char::TRIGGERS,
     ),
-    ("removeNulls", remove_nulls::remove_nulls, None),
+    (
+        "removeNulls",
+        remove_nulls::remove_nulls,
+        remove_nulls::TRIGGERS,
+    ),
     (
         "removeWhitespace",
         remove_whitespace::remove_whitespace,
-        None,
+        remove_whitespace::TRIGGERS,
     ),
-    ("replaceComments", replace_comments::replace_comments, None),
-    ("replaceNulls", replace_nulls::replace_nulls, None),
-    ("sha1", sha1::sha1, None),
-    ("sqlHexDecode", sql_hex_decode::sql_hex_decode, None),
-    ("trim", trim::trim, None),
-    ("trimLeft", trim_left::trim_left, None),
-    ("trimRight", trim_right::trim_right, None),
-    ("uppercase", uppercase::uppercase, None),
-    ("urlDecode", url_decode::url_decode, None),
-    ("urlDecodeUni", url_decode_uni::url_decode_uni, None),
-    ("urlEncode", url_encode::url_encode, None),
-    ("utf8toUnicode", utf8_to_unicode::utf8_to_unicode, None),
+    (
+        "replaceComments",
+        replace_comments::replace_comments,
+        replace_comments::TRIGGERS,
+    ),
+    (
+        "replaceNulls",
+        replace_nulls::replace_nulls,
+        replace_nulls::TRIGGERS,
+    ),
+    ("sha1", sha1::sha1, sha1::TRIGGERS),
+    (
+        "sqlHexDecode",
+        sql_hex_decode::sql_hex_decode,
+        sql_hex_decode::TRIGGERS,
+    ),
+    ("trim", trim::trim, trim::TRIGGERS),
+    ("trimLeft", trim_left::trim_left, trim_left::TRIGGERS),
+    ("trimRight", trim_right::trim_right, trim_right::TRIGGERS),
+    ("uppercase", uppercase::uppercase, uppercase::TRIGGERS),
+    ("urlDecode", url_decode::url_decode, url_decode::TRIGGERS),
+    (
+        "urlDecodeUni",
+        url_decode_uni::url_decode_uni,
+        url_decode_uni::TRIGGERS,
+    ),
+    ("urlEncode", url_encode::url_encode, url_encode::TRIGGERS),
+    (
+        "utf8toUnicode",
+        utf8_to_unicode::utf8_to_unicode,
+        utf8_to_unicode::TRIGGERS,
+    ),
 ];
 
 /// Finds a transformation by its SecLang name (case-insensitive).
@@ -227,49 +283,108 @@ pub(crate) mod testing {
         }
     }
 
+    /// Fragments of escapes, comments, paths and UTF-8 that transformations
+    /// react to; [`never_panics`] tries every pair of them.
+    pub(crate) const AWKWARD_PIECES: &[&[u8]] = &[
+        b"%",
+        b"%u",
+        b"%U",
+        b"%uF",
+        b"%uFF",
+        b"%uFF0",
+        b"%4",
+        b"&",
+        b"&#",
+        b"&#x",
+        b"&#1",
+        b"&amp",
+        b"\\",
+        b"\\u",
+        b"\\x",
+        b"\\x4",
+        b"\\0",
+        b"\\400",
+        b"/*",
+        b"*/",
+        b"<!--",
+        b"--",
+        b"#",
+        b"0x",
+        b"0x4",
+        b"..",
+        b"/",
+        b"\\..\\",
+        b"\xc3",
+        b"\xe2\x82",
+        b"\xff",
+        b"\0",
+        b" ",
+        b"=",
+        b"A",
+    ];
+
+    /// Checks that `f` returns each of `inputs` unchanged, and that none of
+    /// them holds a byte of `triggers` (so they test the declared set).
+    pub(crate) fn unchanged_without_triggers(
+        name: &str,
+        f: Transformation,
+        triggers: super::triggers::Triggers,
+        inputs: &[&[u8]],
+    ) {
+        let triggers = triggers.expect("a declared trigger set");
+        for &input in inputs {
+            let show = String::from_utf8_lossy(input);
+            assert!(
+                !super::triggers::ByteSet::of(input).intersects(&triggers),
+                "{name}: {show:?} holds a trigger byte"
+            );
+            let out = f(input);
+            assert!(
+                !super::is_changed(input, &out) && *out == *input,
+                "{name} changed {show:?}, which holds no trigger byte"
+            );
+        }
+    }
+
+    /// For a transformation that works character by character (so a value
+    /// changes only if one of its characters would on its own): checks that
+    /// every ASCII byte, lone non-ASCII byte and UTF-8 character it changes
+    /// starts with a byte of `triggers`.
+    pub(crate) fn triggers_cover_every_character(
+        name: &str,
+        f: Transformation,
+        triggers: super::triggers::Triggers,
+    ) {
+        let triggers = triggers.expect("a declared trigger set");
+        for b in 0..=u8::MAX {
+            let input = [b];
+            if super::is_changed(&input, &f(&input)) {
+                assert!(triggers.contains(b), "{name} changes byte {b:#04x}");
+            }
+        }
+        let mut buf = [0u8; 4];
+        for c in '\u{80}'..=char::MAX {
+            let input = c.encode_utf8(&mut buf).as_bytes();
+            if triggers.contains(input[0]) {
+                continue;
+            }
+            let out = f(input);
+            assert!(
+                !super::is_changed(input, &out) && *out == *input,
+                "{name} changes {c:?} (U+{:04X}), which starts with {:#04x}",
+                u32::from(c),
+                input[0]
+            );
+        }
+    }
+
     /// Runs `f` over awkward inputs (every byte value, truncated escapes of
     /// every kind) to prove it never panics and keeps the `is_changed`
     /// contract.
     pub(crate) fn never_panics(f: Transformation) {
         let mut inputs: Vec<Vec<u8>> =
             vec![vec![], (0..=255u8).collect(), (0..=255u8).rev().collect()];
-        let pieces: &[&[u8]] = &[
-            b"%",
-            b"%u",
-            b"%U",
-            b"%uF",
-            b"%uFF",
-            b"%uFF0",
-            b"%4",
-            b"&",
-            b"&#",
-            b"&#x",
-            b"&#1",
-            b"&amp",
-            b"\\",
-            b"\\u",
-            b"\\x",
-            b"\\x4",
-            b"\\0",
-            b"\\400",
-            b"/*",
-            b"*/",
-            b"<!--",
-            b"--",
-            b"#",
-            b"0x",
-            b"0x4",
-            b"..",
-            b"/",
-            b"\\..\\",
-            b"\xc3",
-            b"\xe2\x82",
-            b"\xff",
-            b"\0",
-            b" ",
-            b"=",
-            b"A",
-        ];
+        let pieces = AWKWARD_PIECES;
         for a in pieces {
             for b in pieces {
                 let mut v = a.to_vec();
@@ -422,6 +537,58 @@ mod tests {
                     input.push(allowed[(next() % allowed.len() as u64) as usize]);
                 }
                 check(&input);
+            }
+        }
+    }
+
+    /// The random strings of `declared_triggers_hold` rarely spell out the
+    /// rest of an escape, a reference or a path. Here every pair of
+    /// structured fragments (escapes, references, paths, comments, UTF-8)
+    /// has each transformation's trigger bytes deleted, so what is left
+    /// (`u0041`, `amp;`, `..`, `x41` ...) must come back unchanged.
+    #[test]
+    fn declared_triggers_hold_on_escapes_without_their_trigger_bytes() {
+        let extra: &[&[u8]] = &[
+            b"%u0041",
+            b"%uFF1C",
+            b"%2e%2E",
+            b"\\x41\\101\\u0041\\n",
+            b"\\3c script\\",
+            b"&amp;&lt&#x41;&#65;&colon;",
+            b"0x414243 0X41",
+            b"../a/./b//c/",
+            b"C:\\a\\..\\b.\\c :$DATA",
+            b"web.config::$DATA",
+            b"/* a */ <!-- b --> -- c # d",
+            b"a  b\t\r\n\x0b\x0cc",
+            b"C^M\"D\"'x', ;/c(",
+            b"VGVzdA==",
+            b"\xc2\xa0\xc2\x85\xa0\x85",
+            b"\xe1\x9a\x80\xe2\x80\x83\xe2\x81\x9f\xe3\x80\x80",
+            "\u{c0}\u{130}\u{3a9}\u{b5}\u{1c5}\u{10d0}\u{1e9e}\u{ff21}\u{10400}".as_bytes(),
+            "\u{65e5}\u{672c}\u{8a9e} \u{627} \u{5d0} \u{1f600}".as_bytes(),
+            b"\xed\xa0\x80\xc0\x80\xf4\x90\x80\x80\xff",
+        ];
+        let fragments: Vec<&[u8]> = testing::AWKWARD_PIECES
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        for &(name, f, t) in REGISTRY {
+            let Some(t) = t else { continue };
+            let strip =
+                |v: &[u8]| -> Vec<u8> { v.iter().copied().filter(|b| !t.contains(*b)).collect() };
+            for a in &fragments {
+                for b in &fragments {
+                    let mut input = strip(a);
+                    input.extend(strip(b));
+                    let out = f(&input);
+                    assert!(
+                        !is_changed(&input, &out) && *out == *input,
+                        "{name} changed {:?} (no trigger byte in it)",
+                        String::from_utf8_lossy(&input)
+                    );
+                }
             }
         }
     }

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers};
+
 /// Cleans `path` like Go's `path.Clean`, except that an empty result is
 /// empty rather than `.`.
 pub(crate) fn clean(path: &[u8]) -> Vec<u8> {
@@ -51,6 +53,12 @@ pub(crate) fn clean(path: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Without `/` the value is a single segment, which only changes when it
+/// is `.` (it goes); `..` and any other name stay.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"./"));
 
 /// Normalises a Unix-style path.
 pub fn normalise_path(input: &[u8]) -> Cow<'_, [u8]> {
@@ -120,5 +128,15 @@ mod tests {
             ],
         );
         never_panics(normalise_path);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "normalisePath",
+            normalise_path,
+            TRIGGERS,
+            &[b"C:\\a\\b", b"~user"],
+        );
     }
 }

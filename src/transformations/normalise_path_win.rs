@@ -15,6 +15,15 @@
 use std::borrow::Cow;
 
 use super::normalise_path::normalise_path;
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// `normalisePath`'s `.` and `/`, plus `\` (becomes `/`), `:` (starts a
+/// data stream suffix: `file.txt:x` is `file.txt`; a leading drive letter
+/// like `C:` stays) and space (trimmed, with `.`, from the end of a
+/// segment).
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"\\/.: "));
 
 /// Normalises a Windows-style path.
 pub fn normalise_path_win(input: &[u8]) -> Cow<'_, [u8]> {
@@ -158,5 +167,15 @@ mod tests {
             ],
         );
         never_panics(normalise_path_win);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "normalisePathWin",
+            normalise_path_win,
+            TRIGGERS,
+            &[b"PROGRA~1", b"webconfig$DATA"],
+        );
     }
 }

@@ -5,6 +5,15 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Each byte is mapped on its own, so these are exactly the bytes it
+/// changes: those whose low seven bits have odd parity (half of all bytes,
+/// `a`, `b`, `d`, ... included), so this rarely lets a value skip.
+pub(super) const TRIGGERS: Triggers = Some(changed_bytes(true));
+
 /// Applies even parity in bit 7 to each byte.
 pub fn parity_even_7bit(input: &[u8]) -> Cow<'_, [u8]> {
     let out = input.iter().map(|&b| with_parity(b, true)).collect();
@@ -13,12 +22,27 @@ pub fn parity_even_7bit(input: &[u8]) -> Cow<'_, [u8]> {
 
 /// `b` with bit 7 set when the parity of its eight bits is odd (for even
 /// parity) or even (for odd parity), and cleared otherwise.
-pub(crate) fn with_parity(b: u8, even: bool) -> u8 {
+pub(crate) const fn with_parity(b: u8, even: bool) -> u8 {
     let odd_ones = b.count_ones() % 2 == 1;
     if odd_ones == even {
         b | 0x80
     } else {
         b & 0x7F
+    }
+}
+
+/// The bytes that `with_parity(_, even)` changes.
+pub(crate) const fn changed_bytes(even: bool) -> ByteSet {
+    let mut set = ByteSet::EMPTY;
+    let mut b: u8 = 0;
+    loop {
+        if with_parity(b, even) != b {
+            set = set.union(ByteSet::of_list(&[b]));
+        }
+        if b == u8::MAX {
+            return set;
+        }
+        b += 1;
     }
 }
 
@@ -46,5 +70,16 @@ mod tests {
             ],
         );
         never_panics(parity_even_7bit);
+    }
+
+    #[test]
+    fn triggers_are_the_bytes_it_changes() {
+        for b in 0..=u8::MAX {
+            let changed = super::super::is_changed(&[b], &parity_even_7bit(&[b]));
+            assert_eq!(TRIGGERS.unwrap().contains(b), changed, "{b:#04x}");
+            let odd = super::super::parity_odd_7bit::TRIGGERS.unwrap();
+            assert_eq!(odd.contains(b), !changed, "{b:#04x}");
+        }
+        assert!(TRIGGERS.unwrap().contains(b'a') && !TRIGGERS.unwrap().contains(b'c'));
     }
 }

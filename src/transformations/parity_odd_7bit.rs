@@ -4,7 +4,14 @@
 
 use std::borrow::Cow;
 
-use super::parity_even_7bit::with_parity;
+use super::parity_even_7bit::{changed_bytes, with_parity};
+use super::triggers::Triggers;
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Exactly the bytes it changes: those whose low seven bits have even
+/// parity (the other half of the byte values from `parityEven7bit`'s).
+pub(super) const TRIGGERS: Triggers = Some(changed_bytes(false));
 
 /// Applies odd parity in bit 7 to each byte.
 pub fn parity_odd_7bit(input: &[u8]) -> Cow<'_, [u8]> {
@@ -34,5 +41,13 @@ mod tests {
             ],
         );
         never_panics(parity_odd_7bit);
+    }
+
+    #[test]
+    fn triggers_are_the_bytes_it_changes() {
+        for b in 0..=u8::MAX {
+            let changed = super::super::is_changed(&[b], &parity_odd_7bit(&[b]));
+            assert_eq!(TRIGGERS.unwrap().contains(b), changed, "{b:#04x}");
+        }
     }
 }

@@ -3,6 +3,13 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{Triggers, NON_ASCII};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Only bytes with bit 7 set change.
+pub(super) const TRIGGERS: Triggers = Some(NON_ASCII);
+
 /// Clears bit 7 of each byte.
 pub fn parity_zero_7bit(input: &[u8]) -> Cow<'_, [u8]> {
     if input.is_ascii() {

@@ -11,6 +11,15 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every comment opener contains one of these: `/*`, `<!--`, `--`, `#`
+/// (`*` rather than the far commoner `/` for `/*`). Without an opener
+/// nothing is removed, `*/` and `-->` included.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"*-#"));
+
 /// Removes comments from `input`.
 pub fn remove_comments(input: &[u8]) -> Cow<'_, [u8]> {
     let mut out = Vec::with_capacity(input.len());
@@ -115,5 +124,15 @@ mod tests {
             ],
         );
         never_panics(remove_comments);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "removeComments",
+            remove_comments,
+            TRIGGERS,
+            &[b"a/b <!x> x/y>"],
+        );
     }
 }

@@ -3,6 +3,13 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every marker contains one of these (`/*` and `*/` both contain `*`).
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"*-#"));
+
 /// Removes comment markers from `input`.
 pub fn remove_comments_char(input: &[u8]) -> Cow<'_, [u8]> {
     // Every marker contains `*`, `-` or `#`: without them nothing changes.
@@ -79,5 +86,15 @@ mod tests {
             ],
         );
         never_panics(remove_comments_char);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "removeCommentsChar",
+            remove_comments_char,
+            TRIGGERS,
+            &[b"a/b <!x> x/y>"],
+        );
     }
 }

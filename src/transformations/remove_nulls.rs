@@ -2,6 +2,11 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"\0"));
+
 /// Removes NUL bytes.
 pub fn remove_nulls(input: &[u8]) -> Cow<'_, [u8]> {
     if memchr::memchr(0, input).is_none() {

@@ -9,6 +9,17 @@
 use std::borrow::Cow;
 
 use super::bytes::decode_rune;
+use super::triggers::{ByteSet, Triggers, C_WHITESPACE};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// The ASCII White_Space bytes (9-13 and space), a stray 0xA0, and the
+/// first bytes of the other White_Space characters: 0xC2 (U+0085, U+00A0),
+/// 0xE1 (U+1680), 0xE2 (U+2000-U+200A, U+2028, U+2029, U+202F, U+205F)
+/// and 0xE3 (U+3000). `triggers_cover_every_character` checks them
+/// against every code point.
+pub(super) const TRIGGERS: Triggers =
+    Some(C_WHITESPACE.union(ByteSet::of_list(&[0xA0, 0xC2, 0xE1, 0xE2, 0xE3])));
 
 /// Removes all whitespace.
 pub fn remove_whitespace(input: &[u8]) -> Cow<'_, [u8]> {
@@ -98,5 +109,20 @@ mod tests {
             ],
         );
         never_panics(remove_whitespace);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "removeWhitespace",
+            remove_whitespace,
+            TRIGGERS,
+            &[b"a\x85b", "хорошо".as_bytes(), "日本語".as_bytes()],
+        );
+        super::super::testing::triggers_cover_every_character(
+            "removeWhitespace",
+            remove_whitespace,
+            TRIGGERS,
+        );
     }
 }

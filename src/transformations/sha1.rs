@@ -2,7 +2,11 @@
 
 use std::borrow::Cow;
 
+use super::triggers::Triggers;
 use sha1::{Digest, Sha1};
+
+/// No trigger set (see `super::triggers`): every value is replaced by its digest.
+pub(super) const TRIGGERS: Triggers = None;
 
 /// Replaces the value with its binary SHA-1 digest.
 pub fn sha1(input: &[u8]) -> Cow<'_, [u8]> {

@@ -8,6 +8,13 @@
 use std::borrow::Cow;
 
 use super::bytes::hex_pair;
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// A literal needs `0x` or `0X`. `0` alone would do as well, but digits
+/// are far commoner than `x` in ordinary values (dates, ids, versions).
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"xX"));
 
 /// Decodes `0xHH...` runs in `input`.
 pub fn sql_hex_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -67,5 +74,15 @@ mod tests {
             ],
         );
         never_panics(sql_hex_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "sqlHexDecode",
+            sql_hex_decode,
+            TRIGGERS,
+            &[b"0041424344", b"SELECT 0 414243"],
+        );
     }
 }

@@ -98,8 +98,20 @@ pub fn pipeline<I: IntoIterator<Item = Triggers>>(steps: I) -> Triggers {
 /// ASCII whitespace as `u8::is_ascii_whitespace` sees it (space, \t, \n, \x0c, \r).
 pub const ASCII_WHITESPACE: ByteSet = ByteSet::of_list(b" \t\n\x0c\r");
 
+/// C's `isspace` in the "C" locale: [`ASCII_WHITESPACE`] plus VT (0x0b).
+pub const C_WHITESPACE: ByteSet = ASCII_WHITESPACE.union(ByteSet::of_list(b"\x0b"));
+
 /// Bytes outside ASCII (the start or continuation of UTF-8 sequences).
 pub const NON_ASCII: ByteSet = ByteSet::range(0x80, 0xff);
+
+/// `A` to `Z`.
+pub const ASCII_UPPER: ByteSet = ByteSet::range(b'A', b'Z');
+
+/// `a` to `z`.
+pub const ASCII_LOWER: ByteSet = ByteSet::range(b'a', b'z');
+
+/// `0` to `9`.
+pub const ASCII_DIGITS: ByteSet = ByteSet::range(b'0', b'9');
 
 #[cfg(test)]
 mod tests {
@@ -118,6 +130,11 @@ mod tests {
         assert_eq!(ByteSet::range(0, 255).bytes().count(), 256);
         assert_eq!(r.complement().bytes().count(), 230);
         assert!(ByteSet::of(&[0, 63, 64, 127, 128, 255]).contains(255));
+        assert_eq!(C_WHITESPACE.bytes().collect::<Vec<_>>(), b"\t\n\x0b\x0c\r ");
+        assert!(ASCII_UPPER.bytes().all(|b| b.is_ascii_uppercase()));
+        assert!(ASCII_LOWER.bytes().all(|b| b.is_ascii_lowercase()));
+        assert!(ASCII_DIGITS.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(ASCII_DIGITS.bytes().count(), 10);
     }
 
     #[test]

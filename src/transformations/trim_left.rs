@@ -5,9 +5,16 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{Triggers, C_WHITESPACE};
+
 pub(crate) fn is_c_space(b: &u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Exactly the bytes `is_c_space` trims (VT included, NBSP not).
+pub(super) const TRIGGERS: Triggers = Some(C_WHITESPACE);
 
 /// Trims whitespace from the start.
 pub fn trim_left(input: &[u8]) -> Cow<'_, [u8]> {
@@ -40,5 +47,15 @@ mod tests {
             ],
         );
         never_panics(trim_left);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "trimLeft",
+            trim_left,
+            TRIGGERS,
+            &[b"\xa0x\xa0", b"\0x\0"],
+        );
     }
 }

@@ -8,6 +8,20 @@
 use std::borrow::Cow;
 
 use super::bytes::{decode_rune, push_utf8, REPLACEMENT};
+use super::triggers::{ByteSet, Triggers, ASCII_LOWER};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// `a`-`z`, and the first bytes of the UTF-8 characters that have a
+/// different simple uppercase (see `lowercase`; here also 0xC2 for `µ`,
+/// 0xCA for IPA letters such as U+0287 and 0xD6 for Armenian).
+/// `triggers_cover_every_character` checks this against every code point.
+pub(super) const TRIGGERS: Triggers = Some(
+    ASCII_LOWER
+        .union(ByteSet::range(0xC2, 0xCA))
+        .union(ByteSet::range(0xCD, 0xD6))
+        .union(ByteSet::of_list(&[0xE1, 0xE2, 0xEA, 0xEF, 0xF0])),
+);
 
 /// Uppercases `input` (ASCII bytewise, other valid UTF-8 by simple mapping).
 pub fn uppercase(input: &[u8]) -> Cow<'_, [u8]> {
@@ -84,5 +98,20 @@ mod tests {
             ],
         );
         never_panics(uppercase);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "uppercase",
+            uppercase,
+            TRIGGERS,
+            &[
+                "日本語のテキスト".as_bytes(),
+                b"ABC-123_X.Y",
+                b"\x80\xbf\xc0\xc1\xf5\xff",
+            ],
+        );
+        super::super::testing::triggers_cover_every_character("uppercase", uppercase, TRIGGERS);
     }
 }

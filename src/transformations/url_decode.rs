@@ -6,6 +6,10 @@
 use std::borrow::Cow;
 
 use super::bytes::hex_pair;
+use super::triggers::{ByteSet, Triggers};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"%+"));
 
 /// URL-decodes `input`: `%HH` to the byte, `+` to a space.
 pub fn url_decode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -79,5 +83,15 @@ mod tests {
             ],
         );
         never_panics(url_decode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "urlDecode",
+            url_decode,
+            TRIGGERS,
+            &[b"2e2E41u0041"],
+        );
     }
 }

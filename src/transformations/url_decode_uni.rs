@@ -12,7 +12,13 @@
 use std::borrow::Cow;
 
 use super::bytes::{hex_pair, hex_value};
+use super::triggers::{ByteSet, Triggers};
 use super::unicode_best_fit::best_fit;
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// `%uHHHH` starts with `%` too; `u0041` alone is text.
+pub(super) const TRIGGERS: Triggers = Some(ByteSet::of_list(b"%+"));
 
 /// URL-decodes `input` including `%uHHHH` escapes.
 pub fn url_decode_uni(input: &[u8]) -> Cow<'_, [u8]> {
@@ -133,5 +139,15 @@ mod tests {
             ],
         );
         never_panics(url_decode_uni);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "urlDecodeUni",
+            url_decode_uni,
+            TRIGGERS,
+            &[b"u0041uFF1CU002e2e"],
+        );
     }
 }

@@ -3,11 +3,24 @@
 
 use std::borrow::Cow;
 
+use super::triggers::{ByteSet, Triggers, ASCII_DIGITS, ASCII_LOWER, ASCII_UPPER};
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn is_kept(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'*'
 }
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every byte `is_kept` does not keep.
+pub(super) const TRIGGERS: Triggers = Some(
+    ASCII_UPPER
+        .union(ASCII_LOWER)
+        .union(ASCII_DIGITS)
+        .union(ByteSet::of_list(b"*"))
+        .complement(),
+);
 
 /// URL-encodes `input`.
 pub fn url_encode(input: &[u8]) -> Cow<'_, [u8]> {
@@ -50,5 +63,15 @@ mod tests {
             ],
         );
         never_panics(url_encode);
+    }
+
+    #[test]
+    fn triggers_hold_on_structured_inputs() {
+        super::super::testing::unchanged_without_triggers(
+            "urlEncode",
+            url_encode,
+            TRIGGERS,
+            &[b"TestCase09*"],
+        );
     }
 }

@@ -9,6 +9,12 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use super::bytes::decode_rune;
+use super::triggers::{Triggers, NON_ASCII};
+
+/// Bytes without which the value comes back unchanged (see `super::triggers`).
+///
+/// Every non-ASCII byte is written as `%u...` (invalid ones as `%ufffd`).
+pub(super) const TRIGGERS: Triggers = Some(NON_ASCII);
 
 /// Encodes non-ASCII characters of `input` as `%uHHHH`.
 pub fn utf8_to_unicode(input: &[u8]) -> Cow<'_, [u8]> {
