@@ -538,6 +538,7 @@ impl Compiler {
             shared_tags: Arc::from(Vec::new()),
             shared_ver: Arc::from(""),
             plan: Default::default(),
+            target_names: Vec::new(),
         };
         if is_link && (rule.skip > 0 || rule.skip_after.is_some()) {
             return Err(Error::at(
@@ -588,6 +589,7 @@ impl Compiler {
                 if let Entry::Rule(r) = e {
                     r.shared_tags = Arc::from(r.meta.tags.clone());
                     r.shared_ver = Arc::from(r.meta.ver.as_str());
+                    r.name_targets();
                     if let Some((name, target)) = &mut r.skip_after {
                         if !self.markers.contains(name.as_str())
                             && !name.parse::<u64>().is_ok_and(|n| self.ids.contains(&n))

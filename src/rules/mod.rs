@@ -97,9 +97,46 @@ pub struct Rule {
     pub shared_ver: Arc<str>,
     /// Where the phase cache keeps this link's values (set when loading ends).
     pub plan: plan::LinkPlan,
+    /// Match names of the targets that name one key (`TX:anomaly_score`),
+    /// made once so a match shares them instead of building its own
+    /// (set when loading ends).
+    pub target_names: Vec<(crate::variables::Var, Vec<u8>, Arc<str>)>,
 }
 
 impl Rule {
+    /// Fills [`Rule::target_names`] for this link and the rest of its chain.
+    pub(crate) fn name_targets(&mut self) {
+        self.target_names = self
+            .targets
+            .iter()
+            .filter(|t| !t.count)
+            .filter_map(|t| match &t.sel {
+                crate::variables::KeySel::Key(k) => {
+                    let item = crate::variables::Item {
+                        var: t.var,
+                        key: std::borrow::Cow::Borrowed(k),
+                        value: std::borrow::Cow::Borrowed(&[]),
+                    };
+                    let mut name = String::new();
+                    item.write_full_name(&mut name);
+                    Some((t.var, k.clone(), Arc::from(name)))
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some(next) = &mut self.chain {
+            next.name_targets();
+        }
+    }
+
+    /// The shared match name of `item`, when one of the targets names it.
+    pub fn target_name(&self, item: &crate::variables::Item<'_>) -> Option<Arc<str>> {
+        self.target_names
+            .iter()
+            .find(|(v, k, _)| *v == item.var && **k == *item.key)
+            .map(|(_, _, n)| n.clone())
+    }
+
     /// The operator name for logs (`rx`), or empty for `SecAction`.
     pub fn operator_name(&self) -> &str {
         self.operator

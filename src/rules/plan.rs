@@ -76,6 +76,13 @@ pub struct Plan {
     pub prefilters: [Option<crate::prefilter::Prefilter>; 5],
     /// Sizes the phase caches of this rule set have reached.
     pub hints: CacheHints,
+    /// Memory finished transactions left for the next ones.
+    pub(crate) spare: crate::transaction::SparePool,
+    /// Per phase (0-4), per entry of the phase's list: the (slot, bit) of
+    /// the rule's first link when it has both. Such a rule cannot match
+    /// unless some value of the slot has the bit, so the phase loop can
+    /// pass it over without reading the rule.
+    pub gates: [Vec<Option<(u32, u32)>>; 5],
 }
 
 /// The largest sizes a phase cache of this rule set has reached, so a new
@@ -132,6 +139,8 @@ impl Default for Plan {
             }],
             prefilters: Default::default(),
             hints: CacheHints::default(),
+            spare: Default::default(),
+            gates: Default::default(),
         }
     }
 }
@@ -244,6 +253,7 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.groups = groups.len();
+    plan.gates = gates(set);
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
     plan.prefilters = std::thread::scope(|scope| {
         let handles = builders.map(|b| scope.spawn(move || b.build()));
@@ -251,6 +261,19 @@ pub(crate) fn build(set: &mut RuleSet) {
     });
     set.plan = plan;
 }
+/// The gate of every entry (see [`Plan::gates`]).
+fn gates(set: &RuleSet) -> [Vec<Option<(u32, u32)>>; 5] {
+    std::array::from_fn(|i| {
+        set.phases[i]
+            .iter()
+            .map(|e| match e {
+                Entry::Rule(r) => r.plan.slot.zip(r.plan.bit),
+                Entry::Marker(_) => None,
+            })
+            .collect()
+    })
+}
+
 /// A link the prefilter can serve: its values are in the phase cache, and
 /// its operator is not negated (a negated one matches where literals are absent).
 fn prefilterable(r: &Rule) -> bool {
@@ -314,6 +337,7 @@ fn analyse(ops: &[&dyn crate::operators::Operator]) -> Vec<Option<Vec<Vec<u8>>>>
 /// Removes the literal prefilter: every operator then runs on every value.
 pub(crate) fn drop_prefilter(set: &mut RuleSet) {
     set.plan.prefilters = Default::default();
+    set.plan.gates = Default::default();
     for entry in set.phases.iter_mut().flatten() {
         let Entry::Rule(rule) = entry else { continue };
         let mut link: Option<&mut Rule> = Some(rule);

@@ -11,8 +11,10 @@ use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
 use crate::variables::{header, CurrentRule, KeySel, TxVars, Var};
 
 mod phase_cache;
+mod spare;
 
 use phase_cache::PhaseCache;
+pub(crate) use spare::SparePool;
 
 mod setvar {
     pub use crate::actions::setvar_to_int as to_int;
@@ -151,6 +153,18 @@ fn run_pipeline<'a>(r: &Rule, value: &'a [u8]) -> Cow<'a, [u8]> {
     cur
 }
 
+/// `value` as a matched value. One-digit values (CRS's paranoia levels and
+/// counters, read on every request) share a value made once.
+fn shared_value(value: &[u8]) -> Arc<[u8]> {
+    static DIGITS: std::sync::LazyLock<[Arc<[u8]>; 10]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|d| Arc::from([b'0' + d as u8])));
+    match value {
+        [] => Arc::default(),
+        [d @ b'0'..=b'9'] => DIGITS[usize::from(d - b'0')].clone(),
+        _ => Arc::from(value),
+    }
+}
+
 /// Which body a write goes to.
 #[derive(Clone, Copy)]
 enum Direction {
@@ -222,11 +236,11 @@ impl Transaction {
             interruption: None,
             // Reserved at the count earlier transactions reached: a matched
             // rule is large, and CRS records dozens on every request.
-            matched: {
+            matched: rules.plan.spare.take_matched().unwrap_or_else(|| {
                 let mut v = Vec::new();
                 crate::rules::plan::CacheHints::reserve(&rules.plan.hints.matched, &mut v);
                 v
-            },
+            }),
             removals: Removals::default(),
             allow: None,
             request_body_truncated: false,
@@ -236,7 +250,7 @@ impl Transaction {
             audit_engine: c.audit_engine.clone(),
             audit_log_parts: c.audit_log_parts.clone(),
             item_buf: Vec::with_capacity(16),
-            cache_buffers: Default::default(),
+            cache_buffers: rules.plan.spare.take_cache().unwrap_or_default(),
             found_buf: Vec::with_capacity(16),
             name_buf: String::with_capacity(64),
             vars,
@@ -639,15 +653,30 @@ impl Transaction {
         }
         let rules = self.rules.clone();
         let data = self.vars.data.clone();
-        let buffers = std::mem::take(&mut self.cache_buffers);
+        let mut buffers = std::mem::take(&mut self.cache_buffers);
+        if !buffers.has_large() {
+            if let Some(spare) = rules.plan.spare.take_cache() {
+                buffers.put_large(spare);
+            }
+        }
         let mut cache = PhaseCache::new(&data, &rules.plan, phase, buffers);
         let list = &rules.phases[phase as usize - 1];
+        let gates = &rules.plan.gates[phase as usize - 1];
         let mut i = 0;
         while i < list.len() {
             let Entry::Rule(rule) = &list[i] else {
                 i += 1;
                 continue;
             };
+            // No value of the first link's slot has the link's prefilter
+            // bit: the rule cannot match, and a rule that does not match
+            // leaves nothing behind, so it is not even visited.
+            if let Some(&Some((slot, bit))) = gates.get(i) {
+                if !cache.may_match(slot, bit, rule) {
+                    i += 1;
+                    continue;
+                }
+            }
             if self.is_removed(rule) {
                 i += 1;
                 continue;
@@ -676,8 +705,13 @@ impl Transaction {
             i += 1;
         }
         // Kept for the next phase, except the request-sized ones across the
-        // wait for the response: a transaction held then should be small.
-        self.cache_buffers = cache.into_buffers(phase != 2);
+        // wait for the response: a transaction held then should be small,
+        // so they go to the pool for another transaction meanwhile.
+        let mut buffers = cache.into_buffers();
+        if phase == 2 {
+            rules.plan.spare.give_cache(buffers.take_large());
+        }
+        self.cache_buffers = buffers;
         crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.len());
     }
 
@@ -882,11 +916,14 @@ impl Transaction {
                 arg: Some(&arg_cell),
             };
             if op.op.evaluate(&mut ctx, value) != op.negated {
-                let mut name = name_buf.borrow_mut();
-                item.write_full_name(&mut name);
+                let name = r.target_name(item).unwrap_or_else(|| {
+                    let mut name = name_buf.borrow_mut();
+                    item.write_full_name(&mut name);
+                    Arc::from(name.as_str())
+                });
                 found.push(Found {
-                    name: Arc::from(name.as_str()),
-                    value: Arc::from(value),
+                    name,
+                    value: shared_value(value),
                     captures: caps,
                 });
             }
@@ -1049,6 +1086,16 @@ impl Transaction {
             Ctl::AuditLogParts(p) => self.audit_log_parts = p.clone(),
             Ctl::DebugLogLevel(_) => {}
         }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        // The memory goes to the next transaction; the records in it are
+        // dropped here.
+        let spare = &self.rules.plan.spare;
+        spare.give_cache(std::mem::take(&mut self.cache_buffers));
+        spare.give_matched(std::mem::take(&mut self.matched));
     }
 }
 

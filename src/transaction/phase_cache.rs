@@ -39,6 +39,9 @@ pub(super) struct PhaseCache<'d> {
     item_rows: Vec<u32>,
     /// Every slot's entries, one after another.
     entries: Vec<SlotEntry>,
+    /// Per slot, `values.words` words: the union of its entries' prefilter
+    /// bits (all ones for an entry without a scan), set when it is filled.
+    slot_bits: Vec<u64>,
     values: Transformed,
 }
 
@@ -229,12 +232,65 @@ pub(super) struct Buffers {
     items: Vec<Item<'static>>,
     item_rows: Vec<u32>,
     entries: Vec<SlotEntry>,
+    slot_bits: Vec<u64>,
     arena: Vec<Val>,
     scan_of: Vec<u32>,
     bits: Vec<u64>,
     rows: FxHashMap<(usize, usize), u32>,
     table: Vec<u32>,
     row_bytes: Vec<ByteSet>,
+}
+
+impl Buffers {
+    /// Empties every vector, keeping its memory (nothing of a request stays
+    /// in a buffer handed to another transaction).
+    pub fn clear(&mut self) {
+        self.groups.clear();
+        self.slots.clear();
+        self.items.clear();
+        self.item_rows.clear();
+        self.entries.clear();
+        self.slot_bits.clear();
+        self.arena.clear();
+        self.scan_of.clear();
+        self.bits.clear();
+        self.rows.clear();
+        self.table.clear();
+        self.row_bytes.clear();
+    }
+
+    /// Whether the vectors sized by the request (not by the rule set) are here.
+    pub fn has_large(&self) -> bool {
+        self.items.capacity() > 0
+    }
+
+    /// The vectors sized by the request, moved out (this keeps the others).
+    pub fn take_large(&mut self) -> Buffers {
+        Buffers {
+            items: std::mem::take(&mut self.items),
+            item_rows: std::mem::take(&mut self.item_rows),
+            entries: std::mem::take(&mut self.entries),
+            arena: std::mem::take(&mut self.arena),
+            scan_of: std::mem::take(&mut self.scan_of),
+            bits: std::mem::take(&mut self.bits),
+            table: std::mem::take(&mut self.table),
+            row_bytes: std::mem::take(&mut self.row_bytes),
+            ..Buffers::default()
+        }
+    }
+
+    /// Takes `other`'s request-sized vectors in place of these.
+    pub fn put_large(&mut self, mut other: Buffers) {
+        let large = other.take_large();
+        self.items = large.items;
+        self.item_rows = large.item_rows;
+        self.entries = large.entries;
+        self.arena = large.arena;
+        self.scan_of = large.scan_of;
+        self.bits = large.bits;
+        self.table = large.table;
+        self.row_bytes = large.row_bytes;
+    }
 }
 
 /// An empty vector of another element lifetime, keeping the memory (the
@@ -255,6 +311,9 @@ impl<'d> PhaseCache<'d> {
         b.slots.clear();
         b.slots.resize(plan.slots.len(), None);
         b.entries.clear();
+        let words = prefilter.map_or(0, Prefilter::words);
+        b.slot_bits.clear();
+        b.slot_bits.resize(plan.slots.len() * words, 0);
         b.item_rows.clear();
         b.arena.clear();
         b.scan_of.clear();
@@ -280,11 +339,12 @@ impl<'d> PhaseCache<'d> {
             items,
             item_rows: b.item_rows,
             entries: b.entries,
+            slot_bits: b.slot_bits,
             values: Transformed {
                 arena: b.arena,
                 scan_of: b.scan_of,
                 bits: b.bits,
-                words: prefilter.map_or(0, Prefilter::words),
+                words,
                 rows: b.rows,
                 table: b.table,
                 width: plan.pipes.len().max(1),
@@ -293,9 +353,8 @@ impl<'d> PhaseCache<'d> {
         }
     }
 
-    /// The vectors back, for the next phase; with `keep_large` false only
-    /// the small ones (sized by the rule set, not by the request).
-    pub fn into_buffers(self, keep_large: bool) -> Buffers {
+    /// The vectors back, for the next phase.
+    pub fn into_buffers(self) -> Buffers {
         let h = &self.plan.hints;
         let v = self.values;
         CacheHints::record(&h.items, self.items.len());
@@ -303,20 +362,13 @@ impl<'d> PhaseCache<'d> {
         CacheHints::record(&h.values, v.arena.len());
         CacheHints::record(&h.bits, v.bits.len());
         CacheHints::record(&h.table, v.table.len());
-        if !keep_large {
-            return Buffers {
-                groups: self.groups,
-                slots: self.slots,
-                rows: v.rows,
-                ..Buffers::default()
-            };
-        }
         Buffers {
             groups: self.groups,
             slots: self.slots,
             items: relabel(self.items),
             item_rows: self.item_rows,
             entries: self.entries,
+            slot_bits: self.slot_bits,
             arena: v.arena,
             scan_of: v.scan_of,
             bits: v.bits,
@@ -337,6 +389,7 @@ impl<'d> PhaseCache<'d> {
             Some(range) => range,
             None => {
                 let range = self.fill(group, pipeline, multi, r);
+                self.union_bits(slot, range);
                 self.slots[slot as usize] = Some(range);
                 range
             }
@@ -352,6 +405,47 @@ impl<'d> PhaseCache<'d> {
                 .get(start as usize..end as usize)
                 .unwrap_or_default(),
             values: &self.values,
+        }
+    }
+
+    /// Whether any value of `slot` has prefilter bit `bit` (filling the
+    /// slot from `r`'s targets on first use): when not, a rule whose first
+    /// link is `r` cannot match.
+    pub fn may_match(&mut self, slot: u32, bit: u32, r: &Rule) -> bool {
+        let words = self.values.words;
+        if self.prefilter.is_none() || words == 0 {
+            return true;
+        }
+        self.slot(slot, r);
+        let at = slot as usize * words;
+        match self.slot_bits.get(at..at + words) {
+            Some(bits) => crate::prefilter::has(bits, bit),
+            None => true,
+        }
+    }
+
+    /// Records the union of the bits of `slot`'s entries (`range`).
+    fn union_bits(&mut self, slot: u32, (start, end): (u32, u32)) {
+        let words = self.values.words;
+        let at = slot as usize * words;
+        let Some(into) = self.slot_bits.get_mut(at..at + words) else {
+            return;
+        };
+        let v = &self.values;
+        for e in self
+            .entries
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+        {
+            let scan = v.scan_of[e.value as usize];
+            let from = scan as usize * words;
+            match v.bits.get(from..from + words) {
+                Some(bits) if scan != UNSCANNED => {
+                    into.iter_mut().zip(bits).for_each(|(a, b)| *a |= b);
+                }
+                // Not scanned: every operator runs on it.
+                _ => into.fill(u64::MAX),
+            }
         }
     }
 

@@ -1,0 +1,90 @@
+//! Memory a finished transaction hands to the next one.
+//!
+//! A transaction's phase caches and its list of matched rules reach tens of
+//! kilobytes. Allocated anew for every transaction, each of those vectors
+//! takes glibc's slow path (and its consolidation of the small chunks freed
+//! meanwhile); passed on through a small pool shared by the rule set's
+//! transactions, they are allocated once per concurrent transaction instead.
+
+use std::sync::Mutex;
+
+use super::phase_cache::Buffers;
+use super::MatchedRule;
+
+/// Spare buffers kept beyond this many are freed: enough for the agent's
+/// worker threads, without holding memory a burst of traffic once needed.
+const MAX_SPARE: usize = 32;
+
+/// A rule set's spare transaction memory.
+#[derive(Default)]
+pub struct SparePool {
+    caches: Mutex<Vec<Buffers>>,
+    matched: Mutex<Vec<Vec<MatchedRule>>>,
+}
+
+impl std::fmt::Debug for SparePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparePool").finish_non_exhaustive()
+    }
+}
+
+fn take<T>(m: &Mutex<Vec<T>>) -> Option<T> {
+    // A poisoned lock only means another thread panicked while pushing or
+    // popping; the vector itself is still sound.
+    m.lock().unwrap_or_else(|e| e.into_inner()).pop()
+}
+
+fn give<T>(m: &Mutex<Vec<T>>, v: T) {
+    let mut spare = m.lock().unwrap_or_else(|e| e.into_inner());
+    if spare.len() < MAX_SPARE {
+        spare.push(v);
+    }
+}
+
+impl SparePool {
+    /// Phase cache buffers left by an earlier transaction.
+    pub(super) fn take_cache(&self) -> Option<Buffers> {
+        take(&self.caches)
+    }
+
+    /// Keeps the memory of `b` (emptied here) for a later transaction.
+    pub(super) fn give_cache(&self, mut b: Buffers) {
+        b.clear();
+        give(&self.caches, b);
+    }
+
+    /// An empty matched-rule list with an earlier transaction's capacity.
+    pub(super) fn take_matched(&self) -> Option<Vec<MatchedRule>> {
+        take(&self.matched)
+    }
+
+    /// Keeps the memory of `v` (emptied here) for a later transaction.
+    pub(super) fn give_matched(&self, mut v: Vec<MatchedRule>) {
+        v.clear();
+        if v.capacity() > 0 {
+            give(&self.matched, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_is_bounded_and_hands_back_empty_lists() {
+        let pool = SparePool::default();
+        for _ in 0..MAX_SPARE + 5 {
+            pool.give_matched(Vec::with_capacity(4));
+        }
+        let mut n = 0;
+        while let Some(v) = pool.take_matched() {
+            assert!(v.is_empty() && v.capacity() >= 4);
+            n += 1;
+        }
+        assert_eq!(n, MAX_SPARE);
+        // A list without memory is not worth keeping.
+        pool.give_matched(Vec::new());
+        assert!(pool.take_matched().is_none());
+    }
+}
