@@ -1155,6 +1155,34 @@ fn percent_decode_path(path: &[u8]) -> Vec<u8> {
 mod tests {
     use crate::Waf;
 
+    /// A rule the prefilter gate passes over leaves MATCHED_VAR as an
+    /// evaluated, non-matching rule would: the earlier match stays.
+    #[test]
+    fn gated_rules_leave_matched_var_alone() {
+        let rules = "SecRuleEngine On\n\
+             SecRule ARGS \"@rx ^abc\" \"id:1,phase:2,pass,nolog\"\n\
+             SecRule ARGS \"@rx xyzzy\" \"id:2,phase:2,pass,nolog\"\n\
+             SecRule MATCHED_VAR \"@streq abc\" \"id:3,phase:2,deny,status:403\"";
+        for prefilter in [true, false] {
+            let b = crate::Waf::builder().directives(rules);
+            let waf = if prefilter { b } else { b.without_prefilter() }
+                .build()
+                .unwrap();
+            let rule2 = match &waf.rules.phases[1][1] {
+                crate::rules::Entry::Rule(r) => r,
+                _ => unreachable!(),
+            };
+            assert_eq!(rule2.plan.bit.is_some(), prefilter);
+            let mut tx = waf.new_transaction();
+            tx.process_uri("/?a=abc", "GET", "HTTP/1.1");
+            tx.process_request_headers();
+            let i = tx
+                .process_request_body()
+                .expect("rule 3 sees rule 1's match");
+            assert_eq!(i.rule_id, 3, "prefilter {prefilter}");
+        }
+    }
+
     #[test]
     fn huge_skip_ends_the_phase_without_overflow() {
         let waf = Waf::from_directives(
