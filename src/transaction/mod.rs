@@ -223,6 +223,7 @@ impl Transaction {
                 ..Default::default()
             }),
             rules: Some(rules.clone()),
+            tx: rules.plan.spare.take_tx().unwrap_or_default(),
             ..TxVars::default()
         };
         Transaction {
@@ -1096,6 +1097,7 @@ impl Drop for Transaction {
         let spare = &self.rules.plan.spare;
         spare.give_cache(std::mem::take(&mut self.cache_buffers));
         spare.give_matched(std::mem::take(&mut self.matched));
+        spare.give_tx(std::mem::take(&mut self.vars.tx));
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use super::phase_cache::Buffers;
 use super::MatchedRule;
+use crate::variables::Collection;
 
 /// Spare buffers kept beyond this many are freed: enough for the agent's
 /// worker threads, without holding memory a burst of traffic once needed.
@@ -20,6 +21,9 @@ const MAX_SPARE: usize = 32;
 pub struct SparePool {
     caches: Mutex<Vec<Buffers>>,
     matched: Mutex<Vec<Vec<MatchedRule>>>,
+    /// TX collections: CRS sets dozens of keys per request, and a new map
+    /// grows (and rehashes) step by step to hold them.
+    tx: Mutex<Vec<Collection>>,
 }
 
 impl std::fmt::Debug for SparePool {
@@ -56,6 +60,19 @@ impl SparePool {
     /// An empty matched-rule list with an earlier transaction's capacity.
     pub(super) fn take_matched(&self) -> Option<Vec<MatchedRule>> {
         take(&self.matched)
+    }
+
+    /// An empty TX collection with an earlier transaction's capacity.
+    pub(super) fn take_tx(&self) -> Option<Collection> {
+        take(&self.tx)
+    }
+
+    /// Keeps the memory of `c` (emptied here) for a later transaction.
+    pub(super) fn give_tx(&self, mut c: Collection) {
+        c.clear();
+        if c.capacity() > 0 {
+            give(&self.tx, c);
+        }
     }
 
     /// Keeps the memory of `v` (emptied here) for a later transaction.

@@ -79,6 +79,16 @@ impl Collection {
         self.map.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
+    /// Removes every entry, keeping the memory.
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// The memory the collection holds room for, in entries.
+    pub fn capacity(&self) -> usize {
+        self.map.capacity()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.map.len()
