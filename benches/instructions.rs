@@ -1,6 +1,7 @@
 //! A fixed workload for instruction counting (wall time on shared machines is
 //! noisy): loads CRS at PL1, then runs the benign GET through all five phases
-//! `N` times (default 1000, env `TX_COUNT`).
+//! `N` times (default 1000, env `TX_COUNT`); `PL` and `REQUEST` (a file of
+//! the bench requests) choose another paranoia level or request.
 //!
 //! ```sh
 //! cargo bench --bench instructions --no-run
@@ -20,15 +21,25 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
+    // Another paranoia level or bench request: `PL=4`, `REQUEST=04-attack-sqli.http`.
+    let pl: Option<u8> = std::env::var("PL").ok().and_then(|v| v.parse().ok());
+    let request = std::env::var("REQUEST").unwrap_or_else(|_| "01-benign-get.http".into());
     let waf = coraza::Waf::builder()
         .directives(coraza::RECOMMENDED_CONF)
         .directives("SecRuleEngine On")
+        // Only when asked, so the default workload stays the one the
+        // figures in benches/README.md were taken on.
+        .directives(&match pl {
+            Some(pl) => format!(
+                "SecAction \"id:900000,phase:1,pass,nolog,setvar:tx.blocking_paranoia_level={pl}\""
+            ),
+            None => String::new(),
+        })
         .file(crs.join("crs-setup.conf.example"))
         .file(crs.join("rules/*.conf"))
         .build()
         .expect("CRS loads");
-    let raw =
-        std::fs::read(common::requests_dir().join("01-benign-get.http")).expect("bench request");
+    let raw = std::fs::read(common::requests_dir().join(&request)).expect("bench request");
     let req = common::parse(&raw);
     let rss_loaded = rss_kib();
     if std::env::var_os("KEEP").is_some() {
