@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+use crate::transformations::triggers::ByteSet;
+
 /// Literal sets larger than this are not worth a place in the automaton
 /// (the operator runs unfiltered instead): the few CRS rules with hundreds of
 /// literals would make the DFA several times larger (64: 44 MiB RSS with CRS,
@@ -30,10 +32,13 @@ const MAX_DFA_LITERAL_BYTES: usize = 32 * 1024;
 pub struct Prefilter {
     /// Literals of two bytes or more.
     ac: Option<AhoCorasick>,
-    /// Per byte value (folded to lowercase): the bits of the rules with that
-    /// one-byte literal. Such literals would make the automaton report at
-    /// almost every position; a byte-presence pass is cheaper.
-    byte_bits: Vec<(u8, Vec<u32>)>,
+    /// Per byte value (256 entries, both cases of a letter alike): the bits
+    /// of the rules with that one-byte literal. Such literals would make the
+    /// automaton report at almost every position; a byte-presence pass is
+    /// cheaper.
+    byte_bits: Vec<Vec<u32>>,
+    /// The bytes `byte_bits` has rules for.
+    byte_any: ByteSet,
     /// The automaton could not be built: every bit is set.
     always: bool,
     /// Per automaton pattern: the rule bits it sets.
@@ -115,12 +120,20 @@ impl PrefilterBuilder {
                 }
             }
         };
-        let mut byte_bits: Vec<(u8, Vec<u32>)> = self.byte_bits.into_iter().collect();
-        byte_bits.sort();
+        let mut byte_bits: Vec<Vec<u32>> = vec![Vec::new(); 256];
+        let mut byte_any = ByteSet::EMPTY;
+        for (b, rules) in self.byte_bits {
+            // Literals are lowercase; the value's bytes are not folded.
+            for c in [b, b.to_ascii_uppercase()] {
+                byte_bits[usize::from(c)].clone_from(&rules);
+                byte_any = byte_any.union(ByteSet::of_list(&[c]));
+            }
+        }
         Some(Prefilter {
             ac,
             always,
             byte_bits,
+            byte_any,
             bits_of: self.bits_of,
             nbits: self.nbits,
         })
@@ -145,15 +158,10 @@ impl Prefilter {
                 *w |= 1 << (b % 64);
             }
         };
-        if !self.byte_bits.is_empty() {
-            let mut present = [false; 256];
-            for c in value {
-                present[usize::from(c.to_ascii_lowercase())] = true;
-            }
-            for (c, rules) in &self.byte_bits {
-                if present[usize::from(*c)] {
-                    rules.iter().for_each(|b| set(*b));
-                }
+        if self.byte_any != ByteSet::EMPTY {
+            let present = ByteSet::of(value).intersection(self.byte_any);
+            for c in present.bytes() {
+                self.byte_bits[usize::from(c)].iter().for_each(|b| set(*b));
             }
         }
         if let Some(ac) = &self.ac {

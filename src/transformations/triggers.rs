@@ -49,6 +49,12 @@ impl ByteSet {
         ByteSet([a[0] | b[0], a[1] | b[1], a[2] | b[2], a[3] | b[3]])
     }
 
+    /// Bytes in both sets.
+    pub const fn intersection(self, other: ByteSet) -> ByteSet {
+        let (a, b) = (self.0, other.0);
+        ByteSet([a[0] & b[0], a[1] & b[1], a[2] & b[2], a[3] & b[3]])
+    }
+
     /// Bytes not in the set.
     pub const fn complement(self) -> ByteSet {
         let a = self.0;
@@ -78,7 +84,18 @@ impl ByteSet {
 
     /// The bytes of the set, ascending.
     pub fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..=255u8).filter(|b| self.contains(*b))
+        // Lowest set bit first, word by word: as many steps as bytes.
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some((w as u32 * 64 + bit) as u8)
+            })
+        })
     }
 }
 
