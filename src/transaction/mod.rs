@@ -810,10 +810,16 @@ impl Transaction {
         }
         if rule.id != 0 {
             // The rule's matches move to its report; MATCHED_VAR keeps the last.
-            let mut all: Vec<MatchedVar> = std::mem::take(&mut self.vars.matched_vars)
-                .into_iter()
-                .map(|(name, value)| MatchedVar { name, value })
-                .collect();
+            // Sized once (most rules match one value); MATCHED_VARS keeps
+            // its buffer for the next rule.
+            let mut all: Vec<MatchedVar> =
+                Vec::with_capacity(self.vars.matched_vars.len() + unnamed);
+            all.extend(
+                self.vars
+                    .matched_vars
+                    .drain(..)
+                    .map(|(name, value)| MatchedVar { name, value }),
+            );
             // Shared, not copied: two reference counts.
             self.vars.matched_var = all.last().map(|m| (m.name.clone(), m.value.clone()));
             all.extend((0..unnamed).map(|_| MatchedVar::default()));
