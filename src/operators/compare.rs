@@ -27,6 +27,9 @@ pub enum Kind {
 pub struct Compare {
     kind: Kind,
     arg: Arg,
+    /// The argument's number when it has no macros (CRS's paranoia-level
+    /// gates compare with constants on every request), read once here.
+    constant: Option<i64>,
 }
 
 impl Compare {
@@ -40,9 +43,12 @@ impl Compare {
             "lt" => Kind::Lt,
             _ => return Err(format!("unknown operator @{name}")),
         };
+        let arg = Arg::new(arg);
+        let constant = arg.constant().map(parse_int);
         Ok(Compare {
             kind,
-            arg: Arg::new(arg),
+            arg,
+            constant,
         })
     }
 }
@@ -79,7 +85,10 @@ pub fn parse_int(s: &[u8]) -> i64 {
 
 impl Operator for Compare {
     fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
-        let want = parse_int(&self.arg.value(ctx));
+        let want = match self.constant {
+            Some(n) => n,
+            None => parse_int(&self.arg.value(ctx)),
+        };
         let got = parse_int(input);
         let ord = got.cmp(&want);
         match self.kind {

@@ -114,6 +114,19 @@ impl Arg {
         Arg(MacroString::parse(text))
     }
 
+    /// The argument's text when it has no macros.
+    pub(crate) fn constant(&self) -> Option<&[u8]> {
+        if !self.0.is_constant() {
+            return None;
+        }
+        match self.0.expand_bytes(&crate::macros::NoMacros) {
+            Cow::Borrowed(b) => Some(b),
+            // A constant expands to its own text, borrowed; should it not,
+            // the argument is expanded at each evaluation instead.
+            Cow::Owned(_) => None,
+        }
+    }
+
     /// The argument with macros expanded (borrowed when constant; expanded
     /// once per rule link when the context carries a cache).
     pub(crate) fn value<'s>(&'s self, ctx: &OpContext<'s>) -> Cow<'s, [u8]> {
