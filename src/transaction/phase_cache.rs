@@ -92,10 +92,29 @@ impl Transformed {
             .entry((raw.as_ptr() as usize, raw.len()))
             .or_insert(next);
         if row == next {
-            self.table.resize(self.table.len() + self.width, UNSET);
+            let at = self.table.len();
+            self.table.resize(at + self.width, UNSET);
             self.row_bytes.push(ByteSet::of(raw));
+            // The raw value's entry, made now: most pipelines end at it.
+            let i = self.push(Val::Raw);
+            self.table[at] = i;
         }
         row
+    }
+
+    /// The arena index of `row`'s raw value through pipeline `p`, when the
+    /// value lacks every trigger byte of `p` (the raw value itself).
+    #[inline]
+    fn untouched(&self, triggers: Option<ByteSet>, row: u32) -> Option<u32> {
+        let t = triggers?;
+        let bytes = self.row_bytes.get(row as usize)?;
+        if bytes.intersects(&t) {
+            return None;
+        }
+        self.table
+            .get(row as usize * self.width)
+            .copied()
+            .filter(|&i| i != UNSET)
     }
 
     /// The arena index of `raw` (row `row`) through pipeline `p`,
@@ -479,6 +498,36 @@ impl<'d> PhaseCache<'d> {
             std::slice::from_ref(&pipeline)
         };
         let start = self.entries.len() as u32;
+        if !multi {
+            // One entry per item; most are the raw value, found without
+            // walking the pipeline.
+            let triggers = self
+                .plan
+                .pipes
+                .get(pipeline as usize)
+                .and_then(|p| p.triggers);
+            for n in first..last {
+                let (Some(item), Some(&row)) =
+                    (self.items.get(n as usize), self.item_rows.get(n as usize))
+                else {
+                    break;
+                };
+                let v = match self.values.untouched(triggers, row) {
+                    Some(v) => v,
+                    None => self
+                        .values
+                        .index_of(&self.plan.pipes, pipeline, row, &item.value),
+                };
+                if let Some(pre) = self.prefilter {
+                    self.values.scan(v, &item.value, pre);
+                }
+                self.entries.push(SlotEntry {
+                    item: n - first,
+                    value: v,
+                });
+            }
+            return (start, self.entries.len() as u32);
+        }
         for n in first..last {
             let Some(item) = self.items.get(n as usize) else {
                 break;
