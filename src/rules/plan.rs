@@ -65,6 +65,12 @@ pub struct Slot {
 pub struct Plan {
     /// Number of distinct target lists.
     pub groups: usize,
+    /// Per target list (group): the number of each of its targets, in
+    /// order. Target lists share targets (`ARGS`, `REQUEST_COOKIES`, ...),
+    /// so a phase collects each target's values once for all of them.
+    pub group_targets: Vec<Vec<u32>>,
+    /// Number of distinct targets in `group_targets`.
+    pub targets: usize,
     /// The slots.
     pub slots: Vec<Slot>,
     /// Every pipeline and every start of one, as a tree (see [`Pipe`]).
@@ -131,6 +137,8 @@ impl Default for Plan {
     fn default() -> Plan {
         Plan {
             groups: 0,
+            group_targets: Vec::new(),
+            targets: 0,
             slots: Vec::new(),
             pipes: vec![Pipe {
                 parent: 0,
@@ -197,6 +205,7 @@ fn pipeline(plan: &mut Plan, ids: &mut HashMap<(u32, String), u32>, r: &Rule) ->
 /// Assigns slots to every link of `set`.
 pub(crate) fn build(set: &mut RuleSet) {
     let mut groups: HashMap<String, u32> = HashMap::new();
+    let mut target_ids: HashMap<String, u32> = HashMap::new();
     let mut pipe_ids: HashMap<(u32, String), u32> = HashMap::new();
     let mut slots: HashMap<Slot, u32> = HashMap::new();
     let mut builders: [PrefilterBuilder; 5] = Default::default();
@@ -216,6 +225,17 @@ pub(crate) fn build(set: &mut RuleSet) {
                 // exclusions: equal text, equal list.
                 let n = groups.len() as u32;
                 let g = *groups.entry(format!("{:?}", r.targets)).or_insert(n);
+                if g == n {
+                    let ids = r
+                        .targets
+                        .iter()
+                        .map(|t| {
+                            let next = target_ids.len() as u32;
+                            *target_ids.entry(format!("{t:?}")).or_insert(next)
+                        })
+                        .collect();
+                    plan.group_targets.push(ids);
+                }
                 let slot = Slot {
                     group: g,
                     pipeline: p,
@@ -253,6 +273,7 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.groups = groups.len();
+    plan.targets = target_ids.len();
     plan.gates = gates(set);
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
     plan.prefilters = std::thread::scope(|scope| {
@@ -423,6 +444,29 @@ mod tests {
         assert_eq!(plans[4].slot, plans[2].slot);
         assert!(plans[2].bit.is_some() && plans[3].bit.is_none() && plans[4].bit.is_some());
         assert_ne!(plans[2].bit, plans[4].bit);
+    }
+
+    #[test]
+    fn target_lists_share_their_targets() {
+        let waf = crate::Waf::from_directives(
+            "SecRule ARGS|REQUEST_HEADERS \"@rx a\" \"id:1,phase:1,pass\"\n\
+             SecRule REQUEST_HEADERS|ARGS|!ARGS:x \"@rx b\" \"id:2,phase:1,pass\"\n\
+             SecRule ARGS \"@rx c\" \"id:3,phase:1,pass\"",
+        )
+        .unwrap();
+        let plan = &waf.rules.plan;
+        assert_eq!(plan.group_targets.len(), 3);
+        let (g1, g2, g3) = (
+            &plan.group_targets[0],
+            &plan.group_targets[1],
+            &plan.group_targets[2],
+        );
+        // REQUEST_HEADERS is one target in both lists; ARGS with an
+        // exclusion is another target than ARGS.
+        assert_eq!(g1[1], g2[0]);
+        assert_ne!(g1[0], g2[1]);
+        assert_eq!(g3, &vec![g1[0]]);
+        assert_eq!(plan.targets, 3);
     }
 
     #[test]

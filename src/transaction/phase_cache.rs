@@ -37,6 +37,12 @@ pub(super) struct PhaseCache<'d> {
     items: Vec<Item<'d>>,
     /// Per item of `items`: its row in the transformed-value table.
     item_rows: Vec<u32>,
+    /// Items of each target (see [`Plan::group_targets`]): a range of
+    /// `target_items`, collected once and copied into each group using it.
+    targets: Vec<Option<(u32, u32)>>,
+    target_items: Vec<Item<'d>>,
+    /// Per item of `target_items`: its row.
+    target_rows: Vec<u32>,
     /// Every slot's entries, one after another.
     entries: Vec<SlotEntry>,
     /// Per slot, `values.words` words: the union of its entries' prefilter
@@ -250,6 +256,10 @@ pub(super) struct Buffers {
     /// Always empty here: items borrow the phase's data.
     items: Vec<Item<'static>>,
     item_rows: Vec<u32>,
+    targets: Vec<Option<(u32, u32)>>,
+    /// Always empty here, like `items`.
+    target_items: Vec<Item<'static>>,
+    target_rows: Vec<u32>,
     entries: Vec<SlotEntry>,
     slot_bits: Vec<u64>,
     arena: Vec<Val>,
@@ -268,6 +278,9 @@ impl Buffers {
         self.slots.clear();
         self.items.clear();
         self.item_rows.clear();
+        self.targets.clear();
+        self.target_items.clear();
+        self.target_rows.clear();
         self.entries.clear();
         self.slot_bits.clear();
         self.arena.clear();
@@ -288,6 +301,8 @@ impl Buffers {
         Buffers {
             items: std::mem::take(&mut self.items),
             item_rows: std::mem::take(&mut self.item_rows),
+            target_items: std::mem::take(&mut self.target_items),
+            target_rows: std::mem::take(&mut self.target_rows),
             entries: std::mem::take(&mut self.entries),
             arena: std::mem::take(&mut self.arena),
             scan_of: std::mem::take(&mut self.scan_of),
@@ -303,6 +318,8 @@ impl Buffers {
         let large = other.take_large();
         self.items = large.items;
         self.item_rows = large.item_rows;
+        self.target_items = large.target_items;
+        self.target_rows = large.target_rows;
         self.entries = large.entries;
         self.arena = large.arena;
         self.scan_of = large.scan_of;
@@ -334,6 +351,9 @@ impl<'d> PhaseCache<'d> {
         b.slot_bits.clear();
         b.slot_bits.resize(plan.slots.len() * words, 0);
         b.item_rows.clear();
+        b.targets.clear();
+        b.targets.resize(plan.targets, None);
+        b.target_rows.clear();
         b.arena.clear();
         b.scan_of.clear();
         b.bits.clear();
@@ -344,6 +364,7 @@ impl<'d> PhaseCache<'d> {
         let mut items = relabel(b.items);
         CacheHints::reserve(&h.items, &mut items);
         CacheHints::reserve(&h.items, &mut b.item_rows);
+        let target_items = relabel(b.target_items);
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
         CacheHints::reserve(&h.values, &mut b.scan_of);
@@ -357,6 +378,9 @@ impl<'d> PhaseCache<'d> {
             slots: b.slots,
             items,
             item_rows: b.item_rows,
+            targets: b.targets,
+            target_items,
+            target_rows: b.target_rows,
             entries: b.entries,
             slot_bits: b.slot_bits,
             values: Transformed {
@@ -386,6 +410,9 @@ impl<'d> PhaseCache<'d> {
             slots: self.slots,
             items: relabel(self.items),
             item_rows: self.item_rows,
+            targets: self.targets,
+            target_items: relabel(self.target_items),
+            target_rows: self.target_rows,
             entries: self.entries,
             slot_bits: self.slot_bits,
             arena: v.arena,
@@ -475,13 +502,33 @@ impl<'d> PhaseCache<'d> {
             Some(range) => range,
             None => {
                 let first = self.items.len() as u32;
-                for t in &r.targets {
-                    self.data.collect(t, &mut self.items);
-                }
-                // Each item's row, once per group rather than once per slot.
-                for item in &self.items[first as usize..] {
-                    let row = self.values.row(&item.value);
-                    self.item_rows.push(row);
+                let ids = self.plan.group_targets.get(group as usize);
+                for (k, t) in r.targets.iter().enumerate() {
+                    let id = ids.and_then(|ids| ids.get(k)).map(|&id| id as usize);
+                    let known = id.and_then(|id| self.targets.get(id).copied().flatten());
+                    let (from, to) = match known {
+                        Some(range) => range,
+                        None => {
+                            // Each item's row, once per target rather than
+                            // once per group or slot.
+                            let from = self.target_items.len();
+                            self.data.collect(t, &mut self.target_items);
+                            for item in &self.target_items[from..] {
+                                let row = self.values.row(&item.value);
+                                self.target_rows.push(row);
+                            }
+                            let range = (from as u32, self.target_items.len() as u32);
+                            if let Some(cell) = id.and_then(|id| self.targets.get_mut(id)) {
+                                *cell = Some(range);
+                            }
+                            range
+                        }
+                    };
+                    let (from, to) = (from as usize, to as usize);
+                    self.items
+                        .extend_from_slice(self.target_items.get(from..to).unwrap_or_default());
+                    self.item_rows
+                        .extend_from_slice(self.target_rows.get(from..to).unwrap_or_default());
                 }
                 let range = (first, self.items.len() as u32);
                 self.groups[group as usize] = Some(range);
