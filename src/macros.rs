@@ -96,15 +96,20 @@ impl MacroString {
             return Cow::Borrowed(self.raw.as_bytes());
         }
         let mut out = Vec::with_capacity(self.raw.len());
+        self.expand_into(r, &mut out);
+        Cow::Owned(out)
+    }
+
+    /// Appends the expansion to `out` (a buffer the caller reuses).
+    pub fn expand_into(&self, r: &dyn MacroResolver, out: &mut Vec<u8>) {
         for p in &self.parts {
             match p {
                 Part::Literal(s) => out.extend_from_slice(s.as_bytes()),
                 Part::Var { collection, key } => {
-                    r.resolve(collection, key.as_deref(), &mut out);
+                    r.resolve(collection, key.as_deref(), out);
                 }
             }
         }
-        Cow::Owned(out)
     }
 
     /// Expands into a string (invalid UTF-8 replaced).
@@ -138,6 +143,9 @@ mod tests {
         let m = MacroString::parse("s=%{tx.score} v=%{MATCHED_VAR} x=%{tx.none}!");
         assert!(!m.is_constant());
         assert_eq!(m.expand(&R), "s=5 v=abc x=!");
+        let mut out = b"<".to_vec();
+        m.expand_into(&R, &mut out);
+        assert_eq!(out, b"<s=5 v=abc x=!");
     }
 
     #[test]

@@ -211,6 +211,8 @@ pub struct Transaction {
     found_buf: Vec<Found>,
     /// A matched variable's name, written before it is shared.
     name_buf: String,
+    /// A `setvar` value, expanded before it is copied into the collection.
+    setvar_buf: Vec<u8>,
 }
 
 impl Transaction {
@@ -254,6 +256,7 @@ impl Transaction {
             cache_buffers: rules.plan.spare.take_cache().unwrap_or_default(),
             found_buf: Vec::with_capacity(16),
             name_buf: String::with_capacity(64),
+            setvar_buf: Vec::new(),
             vars,
             id,
             rules,
@@ -1011,10 +1014,14 @@ impl Transaction {
                         }
                     }
                     SetOp::Set(v) => {
-                        let v = v.expand_bytes(&self.vars).into_owned();
+                        // Expanded into a buffer kept between actions.
+                        let mut buf = std::mem::take(&mut self.setvar_buf);
+                        buf.clear();
+                        v.expand_into(&self.vars, &mut buf);
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.set(key.as_bytes(), v);
+                            c.set_bytes(key.as_bytes(), &buf);
                         }
+                        self.setvar_buf = buf;
                     }
                     SetOp::Add(v) | SetOp::Sub(v) => {
                         let n = setvar::to_int(&v.expand_bytes(&self.vars));

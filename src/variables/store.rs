@@ -45,6 +45,15 @@ impl Collection {
         }
     }
 
+    /// Sets `key` to a copy of `value`; an existing entry's buffer is
+    /// reused (CRS rewrites the same TX keys many times per request).
+    pub fn set_bytes(&mut self, key: &[u8], value: &[u8]) {
+        self.update(key, |v| {
+            v.clear();
+            v.extend_from_slice(value);
+        });
+    }
+
     /// Rewrites the value of `key` in place (`f` gets it, or an empty value
     /// for a new key): counters such as anomaly scores change without
     /// allocating.
