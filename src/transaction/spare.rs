@@ -6,6 +6,7 @@
 //! meanwhile); passed on through a small pool shared by the rule set's
 //! transactions, they are allocated once per concurrent transaction instead.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::phase_cache::Buffers;
@@ -19,11 +20,28 @@ const MAX_SPARE: usize = 32;
 /// A rule set's spare transaction memory.
 #[derive(Default)]
 pub struct SparePool {
-    caches: Mutex<Vec<Buffers>>,
-    matched: Mutex<Vec<Vec<MatchedRule>>>,
+    caches: Spare<Buffers>,
+    matched: Spare<Vec<MatchedRule>>,
     /// TX collections: CRS sets dozens of keys per request, and a new map
     /// grows (and rehashes) step by step to hold them.
-    tx: Mutex<Vec<Collection>>,
+    tx: Spare<Collection>,
+}
+
+/// One kind of spare memory.
+struct Spare<T> {
+    items: Mutex<Vec<T>>,
+    /// Set once something was kept: a rule set whose transactions never
+    /// leave anything worth keeping (no rules, say) never takes the lock.
+    used: AtomicBool,
+}
+
+impl<T> Default for Spare<T> {
+    fn default() -> Spare<T> {
+        Spare {
+            items: Mutex::new(Vec::new()),
+            used: AtomicBool::new(false),
+        }
+    }
 }
 
 impl std::fmt::Debug for SparePool {
@@ -32,16 +50,20 @@ impl std::fmt::Debug for SparePool {
     }
 }
 
-fn take<T>(m: &Mutex<Vec<T>>) -> Option<T> {
+fn take<T>(m: &Spare<T>) -> Option<T> {
+    if !m.used.load(Ordering::Relaxed) {
+        return None;
+    }
     // A poisoned lock only means another thread panicked while pushing or
     // popping; the vector itself is still sound.
-    m.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    m.items.lock().unwrap_or_else(|e| e.into_inner()).pop()
 }
 
-fn give<T>(m: &Mutex<Vec<T>>, v: T) {
-    let mut spare = m.lock().unwrap_or_else(|e| e.into_inner());
+fn give<T>(m: &Spare<T>, v: T) {
+    let mut spare = m.items.lock().unwrap_or_else(|e| e.into_inner());
     if spare.len() < MAX_SPARE {
         spare.push(v);
+        m.used.store(true, Ordering::Relaxed);
     }
 }
 
@@ -51,8 +73,12 @@ impl SparePool {
         take(&self.caches)
     }
 
-    /// Keeps the memory of `b` (emptied here) for a later transaction.
+    /// Keeps the memory of `b` (emptied here) for a later transaction, if
+    /// it holds any request-sized memory.
     pub(super) fn give_cache(&self, mut b: Buffers) {
+        if !b.has_large() {
+            return;
+        }
         b.clear();
         give(&self.caches, b);
     }
