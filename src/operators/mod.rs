@@ -116,15 +116,7 @@ impl Arg {
 
     /// The argument's text when it has no macros.
     pub(crate) fn constant(&self) -> Option<&[u8]> {
-        if !self.0.is_constant() {
-            return None;
-        }
-        match self.0.expand_bytes(&crate::macros::NoMacros) {
-            Cow::Borrowed(b) => Some(b),
-            // A constant expands to its own text, borrowed; should it not,
-            // the argument is expanded at each evaluation instead.
-            Cow::Owned(_) => None,
-        }
+        self.0.is_constant().then(|| self.0.raw().as_bytes())
     }
 
     /// The argument with macros expanded (borrowed when constant; expanded
