@@ -63,9 +63,7 @@ pub struct Slot {
 /// The plan of a rule set.
 #[derive(Debug)]
 pub struct Plan {
-    /// Number of distinct target lists.
-    pub groups: usize,
-    /// Per target list (group): the number of each of its targets, in
+    /// Per target list (group, by number): the number of each of its targets, in
     /// order. Target lists share targets (`ARGS`, `REQUEST_COOKIES`, ...),
     /// so a phase collects each target's values once for all of them.
     pub group_targets: Vec<Vec<u32>>,
@@ -136,7 +134,6 @@ impl CacheHints {
 impl Default for Plan {
     fn default() -> Plan {
         Plan {
-            groups: 0,
             group_targets: Vec::new(),
             targets: 0,
             slots: Vec::new(),
@@ -272,7 +269,6 @@ pub(crate) fn build(set: &mut RuleSet) {
             link = r.chain.as_deref_mut();
         }
     }
-    plan.groups = groups.len();
     plan.targets = target_ids.len();
     plan.gates = gates(set);
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
@@ -282,6 +278,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     });
     set.plan = plan;
 }
+
 /// The gate of every entry (see [`Plan::gates`]).
 fn gates(set: &RuleSet) -> [Vec<Option<(u32, u32)>>; 5] {
     std::array::from_fn(|i| {

@@ -134,24 +134,21 @@ impl Transformed {
             // cannot happen; should it, the value goes untransformed.
             _ => return self.push(Val::Raw),
         }
+        // None of the pipeline's trigger bytes: every step would return the
+        // value as it is, so it is the raw value's entry.
+        if let Some(i) = pipes
+            .get(p as usize)
+            .and_then(|x| self.untouched(x.triggers, row))
+        {
+            self.table[at] = i;
+            return i;
+        }
         let val = match pipes
             .get(p as usize)
-            .and_then(|x| x.step.map(|s| (x.parent, s, x.triggers)))
+            .and_then(|x| x.step.map(|s| (x.parent, s)))
         {
             None => Val::Raw,
-            // None of the pipeline's trigger bytes: every step would return
-            // the value as it is, so it is the raw value's entry.
-            Some((_, _, Some(t)))
-                if self
-                    .row_bytes
-                    .get(row as usize)
-                    .is_some_and(|b| !b.intersects(&t)) =>
-            {
-                let i = self.index_of(pipes, 0, row, raw);
-                self.table[at] = i;
-                return i;
-            }
-            Some((parent, step, _)) => {
+            Some((parent, step)) => {
                 let parent = self.index_of(pipes, parent, row, raw);
                 let before = self.value(parent, raw);
                 let out = step(before);
@@ -342,24 +339,12 @@ fn relabel<'a, 'b>(v: Vec<Item<'a>>) -> Vec<Item<'b>> {
 impl<'d> PhaseCache<'d> {
     pub fn new(data: &'d TxData, plan: &'d Plan, phase: u8, mut b: Buffers) -> PhaseCache<'d> {
         let prefilter = plan.prefilters[usize::from(phase.clamp(1, 5) - 1)].as_ref();
-        b.groups.clear();
-        b.groups.resize(plan.groups, None);
-        b.slots.clear();
-        b.slots.resize(plan.slots.len(), None);
-        b.entries.clear();
+        b.clear();
         let words = prefilter.map_or(0, Prefilter::words);
-        b.slot_bits.clear();
+        b.groups.resize(plan.group_targets.len(), None);
+        b.slots.resize(plan.slots.len(), None);
         b.slot_bits.resize(plan.slots.len() * words, 0);
-        b.item_rows.clear();
-        b.targets.clear();
         b.targets.resize(plan.targets, None);
-        b.target_rows.clear();
-        b.arena.clear();
-        b.scan_of.clear();
-        b.bits.clear();
-        b.rows.clear();
-        b.table.clear();
-        b.row_bytes.clear();
         let h = &plan.hints;
         let mut items = relabel(b.items);
         CacheHints::reserve(&h.items, &mut items);
@@ -545,36 +530,6 @@ impl<'d> PhaseCache<'d> {
             std::slice::from_ref(&pipeline)
         };
         let start = self.entries.len() as u32;
-        if !multi {
-            // One entry per item; most are the raw value, found without
-            // walking the pipeline.
-            let triggers = self
-                .plan
-                .pipes
-                .get(pipeline as usize)
-                .and_then(|p| p.triggers);
-            for n in first..last {
-                let (Some(item), Some(&row)) =
-                    (self.items.get(n as usize), self.item_rows.get(n as usize))
-                else {
-                    break;
-                };
-                let v = match self.values.untouched(triggers, row) {
-                    Some(v) => v,
-                    None => self
-                        .values
-                        .index_of(&self.plan.pipes, pipeline, row, &item.value),
-                };
-                if let Some(pre) = self.prefilter {
-                    self.values.scan(v, &item.value, pre);
-                }
-                self.entries.push(SlotEntry {
-                    item: n - first,
-                    value: v,
-                });
-            }
-            return (start, self.entries.len() as u32);
-        }
         for n in first..last {
             let Some(item) = self.items.get(n as usize) else {
                 break;
@@ -584,7 +539,12 @@ impl<'d> PhaseCache<'d> {
             };
             let mut last = None;
             for &p in steps {
-                let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
+                // Most values are the raw one: found without the table.
+                let triggers = self.plan.pipes.get(p as usize).and_then(|x| x.triggers);
+                let v = match self.values.untouched(triggers, row) {
+                    Some(v) => v,
+                    None => self.values.index_of(&self.plan.pipes, p, row, &item.value),
+                };
                 let origin = Some(self.values.origin(v));
                 if origin == last {
                     continue;
