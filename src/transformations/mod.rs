@@ -338,12 +338,23 @@ pub(crate) mod testing {
                 !super::triggers::ByteSet::of(input).intersects(&triggers),
                 "{name}: {show:?} holds a trigger byte"
             );
-            let out = f(input);
-            assert!(
-                !super::is_changed(input, &out) && *out == *input,
-                "{name} changed {show:?}, which holds no trigger byte"
-            );
+            assert_unchanged(name, f, input, "it holds no trigger byte");
         }
+    }
+
+    /// Asserts that `f` returns `input` as it is; `why` says why it should.
+    pub(crate) fn assert_unchanged(name: &str, f: Transformation, input: &[u8], why: &str) {
+        assert!(
+            returns_unchanged(f, input),
+            "{name} changed {:?}: {why}",
+            String::from_utf8_lossy(input)
+        );
+    }
+
+    /// Whether `f` returns `input` as it is (borrowed, same length).
+    pub(crate) fn returns_unchanged(f: Transformation, input: &[u8]) -> bool {
+        let out = f(input);
+        !super::is_changed(input, &out) && *out == *input
     }
 
     /// For a transformation that works character by character (so a value
@@ -368,9 +379,8 @@ pub(crate) mod testing {
             if triggers.contains(input[0]) {
                 continue;
             }
-            let out = f(input);
             assert!(
-                !super::is_changed(input, &out) && *out == *input,
+                returns_unchanged(f, input),
                 "{name} changes {c:?} (U+{:04X}), which starts with {:#04x}",
                 u32::from(c),
                 input[0]
@@ -514,14 +524,8 @@ mod tests {
         for &(name, f, t) in REGISTRY {
             let Some(t) = t else { continue };
             let allowed: Vec<u8> = t.complement().bytes().collect();
-            let check = |input: &[u8]| {
-                let out = f(input);
-                assert!(
-                    !is_changed(input, &out) && *out == *input,
-                    "{name} changed {:?} (no trigger byte in it)",
-                    String::from_utf8_lossy(input)
-                );
-            };
+            let check =
+                |input: &[u8]| testing::assert_unchanged(name, f, input, "no trigger byte in it");
             check(b"");
             for &a in &allowed {
                 check(&[a]);
@@ -582,12 +586,7 @@ mod tests {
                 for b in &fragments {
                     let mut input = strip(a);
                     input.extend(strip(b));
-                    let out = f(&input);
-                    assert!(
-                        !is_changed(&input, &out) && *out == *input,
-                        "{name} changed {:?} (no trigger byte in it)",
-                        String::from_utf8_lossy(&input)
-                    );
+                    testing::assert_unchanged(name, f, &input, "no trigger byte in it");
                 }
             }
         }
