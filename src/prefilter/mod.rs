@@ -13,7 +13,8 @@ pub(crate) mod literals;
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::{dfa, nfa::contiguous, Anchored, MatchKind};
 
 use crate::transformations::triggers::ByteSet;
 
@@ -27,17 +28,28 @@ const MAX_LITERALS_PER_RULE: usize = 64;
 /// phase 2, 8,900 in phase 4).
 const MAX_DFA_LITERAL_BYTES: usize = 32 * 1024;
 
+/// The automaton of a phase's literals of two bytes or more. Scans walk its
+/// states directly: the crate's overlapping iterator stops and resumes at
+/// every match and cost about 26 instructions per byte on CRS's values, a
+/// plain walk of the DFA about 5.
+#[derive(Debug)]
+enum Literals {
+    Dfa(dfa::DFA),
+    /// Past [`MAX_DFA_LITERAL_BYTES`]: slower per byte, far smaller.
+    Nfa(contiguous::NFA),
+}
+
 /// The prefilter of one phase.
 #[derive(Debug)]
 pub struct Prefilter {
     /// Literals of two bytes or more.
-    ac: Option<AhoCorasick>,
-    /// Per byte value (256 entries, both cases of a letter alike): the bits
-    /// of the rules with that one-byte literal. Such literals would make the
-    /// automaton report at almost every position; a byte-presence pass is
-    /// cheaper.
-    byte_bits: Vec<Vec<u32>>,
-    /// The bytes `byte_bits` has rules for.
+    ac: Option<Literals>,
+    /// Per byte value (both cases of a letter alike), `words()` words: the
+    /// bits of the rules with that one-byte literal, as a mask (a byte such
+    /// as `(` serves dozens of rules). Such literals would make the automaton
+    /// report at almost every position; a byte-presence pass is cheaper.
+    byte_masks: Vec<u64>,
+    /// The bytes `byte_masks` has rules for.
     byte_any: ByteSet,
     /// The automaton could not be built: every bit is set.
     always: bool,
@@ -97,42 +109,55 @@ impl PrefilterBuilder {
         let ac = if self.patterns.is_empty() {
             None
         } else {
-            // A DFA: scanned once per value, so speed beats build time. Should
-            // it exceed its limits, the default kind; should that fail too,
-            // every operator runs (`always`).
-            let builder = |dfa: bool| {
-                let mut b = AhoCorasickBuilder::new();
-                b.match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true);
-                if dfa {
-                    b.kind(Some(AhoCorasickKind::DFA));
-                }
-                b.build(&self.patterns)
-            };
-            // The DFA's size grows with the literal bytes times the alphabet:
-            // past a bound (rule files are not ours to size) the NFA is used.
+            // A DFA: scanned once per value, so speed beats build time. The
+            // DFA's size grows with the literal bytes times the alphabet:
+            // past a bound (rule files are not ours to size) the NFA is
+            // used; should that fail too, every operator runs (`always`).
+            // No built-in prefilter: the scan below walks the states itself.
             let total: usize = self.patterns.iter().map(Vec::len).sum();
-            match builder(total <= MAX_DFA_LITERAL_BYTES).or_else(|_| builder(false)) {
-                Ok(ac) => Some(ac),
-                Err(_) => {
-                    always = true;
-                    None
-                }
+            let dfa = (total <= MAX_DFA_LITERAL_BYTES)
+                .then(|| {
+                    dfa::Builder::new()
+                        .match_kind(MatchKind::Standard)
+                        .ascii_case_insensitive(true)
+                        .prefilter(false)
+                        .build(&self.patterns)
+                        .ok()
+                })
+                .flatten();
+            match dfa {
+                Some(d) => Some(Literals::Dfa(d)),
+                None => match contiguous::Builder::new()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .build(&self.patterns)
+                {
+                    Ok(n) => Some(Literals::Nfa(n)),
+                    Err(_) => {
+                        always = true;
+                        None
+                    }
+                },
             }
         };
-        let mut byte_bits: Vec<Vec<u32>> = vec![Vec::new(); 256];
+        let words = self.nbits.div_ceil(64);
+        let mut byte_masks = vec![0u64; 256 * words];
         let mut byte_any = ByteSet::EMPTY;
         for (b, rules) in self.byte_bits {
             // Literals are lowercase; the value's bytes are not folded.
             for c in [b, b.to_ascii_uppercase()] {
-                byte_bits[usize::from(c)].clone_from(&rules);
+                let mask = &mut byte_masks[usize::from(c) * words..][..words];
+                for r in &rules {
+                    mask[*r as usize / 64] |= 1 << (r % 64);
+                }
                 byte_any = byte_any.union(ByteSet::of_list(&[c]));
             }
         }
         Some(Prefilter {
             ac,
             always,
-            byte_bits,
+            byte_masks,
             byte_any,
             bits_of: self.bits_of,
             nbits: self.nbits,
@@ -153,22 +178,50 @@ impl Prefilter {
             bits.fill(u64::MAX);
             return;
         }
+        if self.byte_any != ByteSet::EMPTY {
+            let present = ByteSet::of(value).intersection(self.byte_any);
+            let words = self.words();
+            for c in present.bytes() {
+                let at = usize::from(c) * words;
+                if let Some(mask) = self.byte_masks.get(at..at + words) {
+                    bits.iter_mut().zip(mask).for_each(|(w, m)| *w |= m);
+                }
+            }
+        }
         let mut set = |b: u32| {
             if let Some(w) = bits.get_mut(b as usize / 64) {
                 *w |= 1 << (b % 64);
             }
         };
-        if self.byte_any != ByteSet::EMPTY {
-            let present = ByteSet::of(value).intersection(self.byte_any);
-            for c in present.bytes() {
-                self.byte_bits[usize::from(c)].iter().for_each(|b| set(*b));
-            }
+        match &self.ac {
+            Some(Literals::Dfa(d)) => self.walk(d, value, &mut set),
+            Some(Literals::Nfa(n)) => self.walk(n, value, &mut set),
+            None => {}
         }
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(value) {
-                self.bits_of[m.pattern().as_usize()]
-                    .iter()
-                    .for_each(|b| set(*b));
+    }
+
+    /// Every pattern ending at every position of `value` (overlapping, as
+    /// [`MatchKind::Standard`] reports them), its rules' bits set.
+    #[inline]
+    fn walk<A: Automaton>(&self, a: &A, value: &[u8], set: &mut impl FnMut(u32)) {
+        let Ok(mut sid): Result<StateID, _> = a.start_state(Anchored::No) else {
+            // An unanchored start is always built; should it be missing,
+            // every rule of the phase runs.
+            (0..self.nbits as u32).for_each(set);
+            return;
+        };
+        for &byte in value {
+            sid = a.next_state(Anchored::No, sid, byte);
+            if a.is_special(sid) {
+                if a.is_dead(sid) {
+                    return;
+                }
+                if a.is_match(sid) {
+                    for i in 0..a.match_len(sid) {
+                        let p = a.match_pattern(sid, i).as_usize();
+                        self.bits_of[p].iter().for_each(|b| set(*b));
+                    }
+                }
             }
         }
     }
@@ -219,6 +272,24 @@ mod tests {
         assert!(has(&p.scan(b"a'b"), quote) && !has(&p.scan(b"a'b"), x));
         assert!(has(&p.scan(b"a--b"), quote) && has(&p.scan(b"xa"), x));
         assert!(!has(&p.scan(b"a-b"), quote));
+    }
+
+    /// Past the DFA's size bound the NFA walks the same matches.
+    #[test]
+    fn large_literal_sets_use_the_nfa() {
+        let mut b = PrefilterBuilder::default();
+        let bits: Vec<u32> = (0..2000)
+            .map(|i| {
+                b.add(&[format!("literal-number-{i:05}").into_bytes()])
+                    .unwrap()
+            })
+            .collect();
+        let p = b.build().unwrap();
+        assert!(matches!(p.ac, Some(Literals::Nfa(_))));
+        let found = p.scan(b"..LITERAL-NUMBER-01234literal-number-00007");
+        for (i, bit) in bits.iter().enumerate() {
+            assert_eq!(has(&found, *bit), i == 1234 || i == 7, "rule {i}");
+        }
     }
 
     #[test]
