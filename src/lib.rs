@@ -35,6 +35,8 @@ pub mod operators;
 mod prefilter;
 pub mod rules;
 pub mod seclang;
+#[cfg(test)]
+mod test_rng;
 mod transaction;
 pub mod transformations;
 pub mod variables;

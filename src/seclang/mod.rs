@@ -31,17 +31,7 @@ mod robustness_tests {
 
     use super::*;
 
-    /// Deterministic xorshift generator: reproducible failures.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::test_rng::Rng;
 
     const PIECES: &[&str] = &[
         "\"", "'", "\\", "/", "|", ":", ",", "!", "&", "@", " ", "\t", "\n", "\r", "#", "é",
@@ -49,10 +39,8 @@ mod robustness_tests {
     ];
 
     fn random_text(rng: &mut Rng) -> String {
-        let len = (rng.next() % 24) as usize;
-        (0..len)
-            .map(|_| PIECES[(rng.next() % PIECES.len() as u64) as usize])
-            .collect()
+        let len = rng.below(24);
+        (0..len).map(|_| rng.pick(PIECES)).collect()
     }
 
     #[test]

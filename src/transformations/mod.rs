@@ -514,13 +514,7 @@ mod tests {
     /// bytes are tried exhaustively, longer ones at random.
     #[test]
     fn declared_triggers_hold() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::test_rng::Rng(0x9e37_79b9_7f4a_7c15);
         for &(name, f, t) in REGISTRY {
             let Some(t) = t else { continue };
             let allowed: Vec<u8> = t.complement().bytes().collect();
@@ -536,9 +530,9 @@ mod tests {
             let mut input = Vec::new();
             for _ in 0..20_000 {
                 input.clear();
-                let len = 3 + (next() % 40) as usize;
+                let len = 3 + rng.below(40);
                 for _ in 0..len {
-                    input.push(allowed[(next() % allowed.len() as u64) as usize]);
+                    input.push(rng.pick(&allowed));
                 }
                 check(&input);
             }
