@@ -18,7 +18,7 @@ impl Rng {
     }
 
     /// One element of `v` (not empty).
-    pub fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len())]
+    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len())]
     }
 }

@@ -101,12 +101,13 @@ mod tests {
             let mut v = Vec::new();
             for t in 0..1 + rng.below(4) {
                 if t > 0 {
-                    v.extend_from_slice(rng.pick(&seps));
+                    let sep = *rng.pick(&seps);
+                    v.extend_from_slice(sep);
                 }
                 match rng.below(3) {
                     0 => v.extend_from_slice(rng.pick(&keywords).as_bytes()),
                     1 => {
-                        v.push(rng.pick(&letters));
+                        v.push(*rng.pick(&letters));
                         v.extend((0..rng.below(12)).map(|_| rng.pick(&word)));
                     }
                     _ => v.extend((0..1 + rng.below(6)).map(|_| b'0' + rng.below(10) as u8)),

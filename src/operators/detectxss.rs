@@ -102,7 +102,7 @@ mod tests {
             .collect();
         for _ in 0..20_000 {
             let len = 1 + rng.below(40);
-            let v: Vec<u8> = (0..len).map(|_| rng.pick(&bytes)).collect();
+            let v: Vec<u8> = (0..len).map(|_| *rng.pick(&bytes)).collect();
             check(&v);
         }
         assert!(checked > 25_000 && flagged > 500, "{checked} {flagged}");

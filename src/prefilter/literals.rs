@@ -1225,7 +1225,7 @@ mod tests {
         ];
         for _ in 0..20_000 {
             let n = r.below(12);
-            let p: String = (0..n).map(|_| r.pick(&pieces)).collect();
+            let p: String = (0..n).map(|_| *r.pick(&pieces)).collect();
             let _ = required_literals(&p);
         }
     }

@@ -9,12 +9,12 @@
 //! The operator only runs when its bit is set, so the answer never changes,
 //! only the work.
 
+pub(crate) mod automaton;
 pub(crate) mod literals;
 
 use std::collections::HashMap;
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::{dfa, nfa::contiguous, Anchored, MatchKind};
+use automaton::Literals;
 
 use crate::transformations::triggers::ByteSet;
 
@@ -27,17 +27,6 @@ const MAX_LITERALS_PER_RULE: usize = 64;
 /// Most literal bytes in one automaton built as a DFA (CRS v4: 7,600 in
 /// phase 2, 8,900 in phase 4).
 const MAX_DFA_LITERAL_BYTES: usize = 32 * 1024;
-
-/// The automaton of a phase's literals of two bytes or more. Scans walk its
-/// states directly: the crate's overlapping iterator stops and resumes at
-/// every match and cost about 26 instructions per byte on CRS's values, a
-/// plain walk of the DFA about 5.
-#[derive(Debug)]
-enum Literals {
-    Dfa(dfa::DFA),
-    /// Past [`MAX_DFA_LITERAL_BYTES`]: slower per byte, far smaller.
-    Nfa(contiguous::NFA),
-}
 
 /// The prefilter of one phase.
 #[derive(Debug)]
@@ -109,36 +98,14 @@ impl PrefilterBuilder {
         let ac = if self.patterns.is_empty() {
             None
         } else {
-            // A DFA: scanned once per value, so speed beats build time. The
-            // DFA's size grows with the literal bytes times the alphabet:
-            // past a bound (rule files are not ours to size) the NFA is
-            // used; should that fail too, every operator runs (`always`).
-            // No built-in prefilter: the scan below walks the states itself.
-            let total: usize = self.patterns.iter().map(Vec::len).sum();
-            let dfa = (total <= MAX_DFA_LITERAL_BYTES)
-                .then(|| {
-                    dfa::Builder::new()
-                        .match_kind(MatchKind::Standard)
-                        .ascii_case_insensitive(true)
-                        .prefilter(false)
-                        .build(&self.patterns)
-                        .ok()
-                })
-                .flatten();
-            match dfa {
-                Some(d) => Some(Literals::Dfa(d)),
-                None => match contiguous::Builder::new()
-                    .match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true)
-                    .prefilter(false)
-                    .build(&self.patterns)
-                {
-                    Ok(n) => Some(Literals::Nfa(n)),
-                    Err(_) => {
-                        always = true;
-                        None
-                    }
-                },
+            // A DFA (scanned once per value, so speed beats build time) up
+            // to a size; should neither kind build, every operator runs.
+            match Literals::build(&self.patterns, MAX_DFA_LITERAL_BYTES) {
+                Ok(l) => Some(l),
+                Err(_) => {
+                    always = true;
+                    None
+                }
             }
         };
         let words = self.nbits.div_ceil(64);
@@ -188,41 +155,14 @@ impl Prefilter {
                 }
             }
         }
-        let mut set = |b: u32| {
-            if let Some(w) = bits.get_mut(b as usize / 64) {
-                *w |= 1 << (b % 64);
-            }
-        };
-        match &self.ac {
-            Some(Literals::Dfa(d)) => self.walk(d, value, &mut set),
-            Some(Literals::Nfa(n)) => self.walk(n, value, &mut set),
-            None => {}
-        }
-    }
-
-    /// Every pattern ending at every position of `value` (overlapping, as
-    /// [`MatchKind::Standard`] reports them), its rules' bits set.
-    #[inline]
-    fn walk<A: Automaton>(&self, a: &A, value: &[u8], set: &mut impl FnMut(u32)) {
-        let Ok(mut sid): Result<StateID, _> = a.start_state(Anchored::No) else {
-            // An unanchored start is always built; should it be missing,
-            // every rule of the phase runs.
-            (0..self.nbits as u32).for_each(set);
-            return;
-        };
-        for &byte in value {
-            sid = a.next_state(Anchored::No, sid, byte);
-            if a.is_special(sid) {
-                if a.is_dead(sid) {
-                    return;
-                }
-                if a.is_match(sid) {
-                    for i in 0..a.match_len(sid) {
-                        let p = a.match_pattern(sid, i).as_usize();
-                        self.bits_of[p].iter().for_each(|b| set(*b));
+        if let Some(ac) = &self.ac {
+            ac.for_each_match(value, |p| {
+                for &b in &self.bits_of[p] {
+                    if let Some(w) = bits.get_mut(b as usize / 64) {
+                        *w |= 1 << (b % 64);
                     }
                 }
-            }
+            });
         }
     }
 

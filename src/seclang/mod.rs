@@ -40,7 +40,7 @@ mod robustness_tests {
 
     fn random_text(rng: &mut Rng) -> String {
         let len = rng.below(24);
-        (0..len).map(|_| rng.pick(PIECES)).collect()
+        (0..len).map(|_| *rng.pick(PIECES)).collect()
     }
 
     #[test]

@@ -532,7 +532,7 @@ mod tests {
                 input.clear();
                 let len = 3 + rng.below(40);
                 for _ in 0..len {
-                    input.push(rng.pick(&allowed));
+                    input.push(*rng.pick(&allowed));
                 }
                 check(&input);
             }
