@@ -65,7 +65,7 @@ pub struct MatchedVar {
 }
 
 /// A rule that matched during the transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchedRule {
     /// Rule id (the chain starter's id for chains).
     pub id: u64,
@@ -192,7 +192,8 @@ pub struct Transaction {
     force_request_body_variable: bool,
     body_processor: Option<String>,
     interruption: Option<Interruption>,
-    matched: Vec<MatchedRule>,
+    /// The matched rules (`rules`), and spare variable lists for new records.
+    matched: spare::Matched,
     removals: Removals,
     allow: Option<AllowScope>,
     request_body_truncated: bool,
@@ -240,9 +241,9 @@ impl Transaction {
             // Reserved at the count earlier transactions reached: a matched
             // rule is large, and CRS records dozens on every request.
             matched: rules.plan.spare.take_matched().unwrap_or_else(|| {
-                let mut v = Vec::new();
-                crate::rules::plan::CacheHints::reserve(&rules.plan.hints.matched, &mut v);
-                v
+                let mut m = spare::Matched::default();
+                crate::rules::plan::CacheHints::reserve(&rules.plan.hints.matched, &mut m.rules);
+                m
             }),
             removals: Removals::default(),
             allow: None,
@@ -590,12 +591,13 @@ impl Transaction {
 
     /// Rules that matched so far, in order.
     pub fn matched_rules(&self) -> &[MatchedRule] {
-        &self.matched
+        &self.matched.rules
     }
 
     /// ModSecurity-format error-log lines of the logged matches.
     pub fn error_log_lines(&self) -> impl Iterator<Item = &str> {
         self.matched
+            .rules
             .iter()
             .filter(|m| m.log)
             .map(|m| m.error_log.as_str())
@@ -625,7 +627,7 @@ impl Transaction {
                     }
                     _ => false,
                 };
-                by_status || self.matched.iter().any(|m| m.log)
+                by_status || self.matched.rules.iter().any(|m| m.log)
             }
             _ => false,
         }
@@ -716,7 +718,7 @@ impl Transaction {
             rules.plan.spare.give_cache(buffers.take_large());
         }
         self.cache_buffers = buffers;
-        crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.len());
+        crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.rules.len());
     }
 
     fn is_removed(&self, r: &Rule) -> bool {
@@ -815,8 +817,8 @@ impl Transaction {
             // The rule's matches move to its report; MATCHED_VAR keeps the last.
             // Sized once (most rules match one value); MATCHED_VARS keeps
             // its buffer for the next rule.
-            let mut all: Vec<MatchedVar> =
-                Vec::with_capacity(self.vars.matched_vars.len() + unnamed);
+            let mut all: Vec<MatchedVar> = self.matched.vars.pop().unwrap_or_default();
+            all.reserve_exact(self.vars.matched_vars.len() + unnamed);
             all.extend(
                 self.vars
                     .matched_vars
@@ -853,7 +855,7 @@ impl Transaction {
                     &self.log_context(),
                 );
             }
-            self.matched.push(m);
+            self.matched.rules.push(m);
         }
         true
     }

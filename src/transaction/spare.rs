@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::phase_cache::Buffers;
-use super::MatchedRule;
+use super::{MatchedRule, MatchedVar};
 use crate::variables::Collection;
 
 /// Spare buffers kept beyond this many are freed: enough for the agent's
@@ -21,11 +21,23 @@ const MAX_SPARE: usize = 32;
 #[derive(Default)]
 pub struct SparePool {
     caches: Spare<Buffers>,
-    matched: Spare<Vec<MatchedRule>>,
+    matched: Spare<Matched>,
     /// TX collections: CRS sets dozens of keys per request, and a new map
     /// grows (and rehashes) step by step to hold them.
     tx: Spare<Collection>,
 }
+
+/// A matched-rule list's memory: the list, and each record's list of
+/// matched variables (CRS records dozens of matches per request, most with
+/// one variable: one small allocation each, otherwise).
+#[derive(Default)]
+pub(super) struct Matched {
+    pub rules: Vec<MatchedRule>,
+    pub vars: Vec<Vec<MatchedVar>>,
+}
+
+/// Most variable lists kept per matched-rule list.
+const MAX_VAR_LISTS: usize = 256;
 
 /// One kind of spare memory.
 struct Spare<T> {
@@ -83,8 +95,9 @@ impl SparePool {
         give(&self.caches, b);
     }
 
-    /// An empty matched-rule list with an earlier transaction's capacity.
-    pub(super) fn take_matched(&self) -> Option<Vec<MatchedRule>> {
+    /// An empty matched-rule list with an earlier transaction's capacity,
+    /// and empty variable lists for its records.
+    pub(super) fn take_matched(&self) -> Option<Matched> {
         take(&self.matched)
     }
 
@@ -101,11 +114,17 @@ impl SparePool {
         }
     }
 
-    /// Keeps the memory of `v` (emptied here) for a later transaction.
-    pub(super) fn give_matched(&self, mut v: Vec<MatchedRule>) {
-        v.clear();
-        if v.capacity() > 0 {
-            give(&self.matched, v);
+    /// Keeps the memory of `m` (emptied here) for a later transaction.
+    pub(super) fn give_matched(&self, mut m: Matched) {
+        for r in m.rules.drain(..) {
+            let mut vars = r.matched;
+            if vars.capacity() > 0 && m.vars.len() < MAX_VAR_LISTS {
+                vars.clear();
+                m.vars.push(vars);
+            }
+        }
+        if m.rules.capacity() > 0 {
+            give(&self.matched, m);
         }
     }
 }
@@ -117,17 +136,28 @@ mod tests {
     #[test]
     fn the_pool_is_bounded_and_hands_back_empty_lists() {
         let pool = SparePool::default();
+        let record = MatchedRule {
+            matched: vec![MatchedVar::default()],
+            ..MatchedRule::default()
+        };
         for _ in 0..MAX_SPARE + 5 {
-            pool.give_matched(Vec::with_capacity(4));
+            let rules = vec![record.clone(), record.clone()];
+            pool.give_matched(Matched {
+                rules,
+                vars: Vec::new(),
+            });
         }
         let mut n = 0;
-        while let Some(v) = pool.take_matched() {
-            assert!(v.is_empty() && v.capacity() >= 4);
+        while let Some(m) = pool.take_matched() {
+            assert!(m.rules.is_empty() && m.rules.capacity() >= 2);
+            // Each record's variable list, emptied.
+            assert_eq!(m.vars.len(), 2);
+            assert!(m.vars.iter().all(|v| v.is_empty() && v.capacity() >= 1));
             n += 1;
         }
         assert_eq!(n, MAX_SPARE);
         // A list without memory is not worth keeping.
-        pool.give_matched(Vec::new());
+        pool.give_matched(Matched::default());
         assert!(pool.take_matched().is_none());
     }
 }
