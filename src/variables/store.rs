@@ -16,7 +16,14 @@ pub struct Collection {
     // hash is seeded per process (foldhash), not a fixed one an attacker
     // could collide.
     map: indexmap::IndexMap<Vec<u8>, Vec<u8>, foldhash::fast::RandomState>,
+    /// Emptied key and value buffers of cleared entries, for new ones: a
+    /// pooled TX collection (see `transaction::spare`) then sets CRS's
+    /// dozens of keys per request without two allocations each.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Most emptied buffers a collection keeps.
+const MAX_SPARE_BUFFERS: usize = 512;
 
 impl Collection {
     /// Value of `key`.
@@ -65,9 +72,11 @@ impl Collection {
         match self.map.get_mut(key) {
             Some(v) => f(v),
             None => {
-                let mut v = Vec::new();
+                let mut v = self.spare.pop().unwrap_or_default();
                 f(&mut v);
-                self.map.insert(key.to_vec(), v);
+                let mut k = self.spare.pop().unwrap_or_default();
+                k.extend_from_slice(key);
+                self.map.insert(k, v);
             }
         }
     }
@@ -90,6 +99,15 @@ impl Collection {
 
     /// Removes every entry, keeping the memory.
     pub fn clear(&mut self) {
+        for (mut k, mut v) in self.map.drain(..) {
+            if self.spare.len() + 2 > MAX_SPARE_BUFFERS {
+                break;
+            }
+            k.clear();
+            v.clear();
+            self.spare.push(k);
+            self.spare.push(v);
+        }
         self.map.clear();
     }
 
@@ -706,5 +724,39 @@ mod tests {
         assert_eq!(keys(&c), [&b"a"[..], b"c"]);
         c.set(b"b", Vec::new());
         assert_eq!(keys(&c), [&b"a"[..], b"c", b"b"]);
+    }
+
+    /// A cleared collection keeps its entries' buffers, and new entries
+    /// start from them empty: nothing of the old values shows.
+    #[test]
+    fn cleared_buffers_serve_new_entries_empty() {
+        let mut c = Collection::default();
+        c.set_bytes(b"inbound_anomaly_score", b"12345678");
+        c.set_bytes(b"x", b"abc");
+        c.clear();
+        assert_eq!(c.len(), 0);
+        assert_eq!(c.spare.len(), 4);
+        assert!(c.spare.iter().all(|b| b.is_empty() && b.capacity() > 0));
+        c.update(b"counter", |v| {
+            assert!(v.is_empty());
+            v.push(b'1');
+        });
+        c.set_bytes(b"k", b"v");
+        assert_eq!(c.spare.len(), 0);
+        let all: Vec<(Vec<u8>, Vec<u8>)> =
+            c.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+        assert_eq!(
+            all,
+            [
+                (b"counter".to_vec(), b"1".to_vec()),
+                (b"k".to_vec(), b"v".to_vec())
+            ]
+        );
+        // Bounded: a huge collection does not keep every buffer.
+        for i in 0..MAX_SPARE_BUFFERS {
+            c.set_bytes(format!("key{i}").as_bytes(), b"1");
+        }
+        c.clear();
+        assert!(c.spare.len() <= MAX_SPARE_BUFFERS);
     }
 }
