@@ -71,6 +71,9 @@ pub struct Plan {
     pub targets: usize,
     /// The slots.
     pub slots: Vec<Slot>,
+    /// Per slot: for a `multiMatch` slot, the pipelines from the empty one
+    /// to its own ([`Plan::path`]), worked out once here; empty otherwise.
+    pub slot_paths: Vec<Vec<u32>>,
     /// Every pipeline and every start of one, as a tree (see [`Pipe`]).
     pub pipes: Vec<Pipe>,
     /// Per phase (0-4): the literal prefilter of the phase's links, if any
@@ -137,6 +140,7 @@ impl Default for Plan {
             group_targets: Vec::new(),
             targets: 0,
             slots: Vec::new(),
+            slot_paths: Vec::new(),
             pipes: vec![Pipe {
                 parent: 0,
                 step: None,
@@ -270,6 +274,14 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.targets = target_ids.len();
+    plan.slot_paths = plan
+        .slots
+        .iter()
+        .map(|s| match s.multi {
+            true => plan.path(s.pipeline),
+            false => Vec::new(),
+        })
+        .collect();
     plan.gates = gates(set);
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
     plan.prefilters = std::thread::scope(|scope| {

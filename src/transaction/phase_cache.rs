@@ -419,7 +419,7 @@ impl<'d> PhaseCache<'d> {
         let (start, end) = match self.slots[slot as usize] {
             Some(range) => range,
             None => {
-                let range = self.fill(group, pipeline, multi, r);
+                let range = self.fill(slot, group, pipeline, multi, r);
                 self.union_bits(slot, range);
                 self.slots[slot as usize] = Some(range);
                 range
@@ -482,7 +482,7 @@ impl<'d> PhaseCache<'d> {
 
     /// Computes a slot's entries (and its group's items, if not done);
     /// their range in `entries`.
-    fn fill(&mut self, group: u32, pipeline: u32, multi: bool, r: &Rule) -> (u32, u32) {
+    fn fill(&mut self, slot: u32, group: u32, pipeline: u32, multi: bool, r: &Rule) -> (u32, u32) {
         let (first, last) = match self.groups[group as usize] {
             Some(range) => range,
             None => {
@@ -522,12 +522,16 @@ impl<'d> PhaseCache<'d> {
         };
         // multiMatch: the value before the pipeline and after each step
         // that changed it; otherwise the end result only.
-        let path;
-        let steps: &[u32] = if multi {
-            path = self.plan.path(pipeline);
-            &path
-        } else {
-            std::slice::from_ref(&pipeline)
+        let plan = self.plan;
+        let made;
+        let steps: &[u32] = match plan.slot_paths.get(slot as usize) {
+            _ if !multi => std::slice::from_ref(&pipeline),
+            Some(path) if !path.is_empty() => path,
+            // A plan always has them; should one be missing, it is made here.
+            _ => {
+                made = plan.path(pipeline);
+                &made
+            }
         };
         let start = self.entries.len() as u32;
         for n in first..last {
