@@ -90,6 +90,9 @@ pub struct Plan {
     /// unless some value of the slot has the bit, so the phase loop can
     /// pass it over without reading the rule.
     pub gates: [Vec<Option<(u32, u32)>>; 5],
+    /// Per slot: whether a gate reads it, so that filling it records the
+    /// union of its values' bits (other slots skip that work).
+    pub gated_slots: Vec<bool>,
 }
 
 /// The largest sizes a phase cache of this rule set has reached, so a new
@@ -150,6 +153,7 @@ impl Default for Plan {
             hints: CacheHints::default(),
             spare: Default::default(),
             gates: Default::default(),
+            gated_slots: Vec::new(),
         }
     }
 }
@@ -283,6 +287,12 @@ pub(crate) fn build(set: &mut RuleSet) {
         })
         .collect();
     plan.gates = gates(set);
+    plan.gated_slots = vec![false; plan.slots.len()];
+    for &(slot, _) in plan.gates.iter().flatten().flatten() {
+        if let Some(g) = plan.gated_slots.get_mut(slot as usize) {
+            *g = true;
+        }
+    }
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
     plan.prefilters = std::thread::scope(|scope| {
         let handles = builders.map(|b| scope.spawn(move || b.build()));

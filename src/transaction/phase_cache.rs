@@ -420,7 +420,9 @@ impl<'d> PhaseCache<'d> {
             Some(range) => range,
             None => {
                 let range = self.fill(slot, group, pipeline, multi, r);
-                self.union_bits(slot, range);
+                if self.plan.gated_slots.get(slot as usize) == Some(&true) {
+                    self.union_bits(slot, range);
+                }
                 self.slots[slot as usize] = Some(range);
                 range
             }
@@ -444,7 +446,9 @@ impl<'d> PhaseCache<'d> {
     /// link is `r` cannot match.
     pub fn may_match(&mut self, slot: u32, bit: u32, r: &Rule) -> bool {
         let words = self.values.words;
-        if self.prefilter.is_none() || words == 0 {
+        // Only the plan's gated slots record their bits.
+        let recorded = self.plan.gated_slots.get(slot as usize) == Some(&true);
+        if self.prefilter.is_none() || words == 0 || !recorded {
             return true;
         }
         self.slot(slot, r);
