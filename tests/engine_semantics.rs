@@ -197,6 +197,34 @@ fn multi_match_sees_every_changed_step_in_order() {
 }
 
 #[test]
+fn a_target_list_with_values_the_pipeline_leaves_alone_reads_them_raw() {
+    // Values without `%` or `+` pass urlDecode unchanged, so the slot is
+    // the raw values; one value with `%` makes the whole list decoded.
+    let w = waf(r#"
+        SecRule ARGS "@rx ^(?:plain|%41)$" "id:1,phase:1,pass,log,t:urlDecode"
+        SecRule ARGS "@streq A" "id:2,phase:1,pass,log,t:urlDecode"
+        SecRule ARGS "@streq A" "id:3,phase:1,pass,log,t:urlDecode,multiMatch"
+    "#);
+    let values = |tx: &Transaction, i: usize| -> Vec<String> {
+        tx.matched_rules()[i]
+            .matched
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.value).into_owned())
+            .collect()
+    };
+    let tx = get(&w, "/?a=plain&b=x", &[]);
+    assert_eq!((ids(&tx), values(&tx, 0)), (vec![1], vec!["plain".into()]));
+    let tx = get(&w, "/?a=plain&b=%2541", &[]);
+    assert_eq!(ids(&tx), vec![1, 2, 3]);
+    // ARGS holds "%41" (the query string is decoded once); urlDecode makes "A".
+    assert_eq!(values(&tx, 0), ["plain"]);
+    assert_eq!(
+        (values(&tx, 1), values(&tx, 2)),
+        (vec!["A".into()], vec!["A".into()])
+    );
+}
+
+#[test]
 fn engine_modes_and_disruptive_actions() {
     let rules = r#"SecRule ARGS:x "@streq 1" "id:1,phase:1,deny,status:418"
         SecRule ARGS:y "@streq 1" "id:2,phase:1,redirect:http://example.com/%{tx.none}blocked"

@@ -30,6 +30,11 @@ pub(super) struct PhaseCache<'d> {
     prefilter: Option<&'d Prefilter>,
     /// Items of each target list, by group: a range of `items`.
     groups: Vec<Option<(u32, u32)>>,
+    /// Per group (once collected): the bytes of all its raw values. A slot
+    /// whose pipeline needs none of them holds exactly the raw values.
+    group_bytes: Vec<ByteSet>,
+    /// Per group: its raw values' entries, made once for every such slot.
+    group_raw: Vec<Option<(u32, u32)>>,
     /// Entries of each slot: a range of `entries`.
     slots: Vec<Option<(u32, u32)>>,
     /// Every group's items, one after another (a group is collected at
@@ -249,6 +254,8 @@ impl<'c, 'd> SlotView<'c, 'd> {
 #[derive(Default)]
 pub(super) struct Buffers {
     groups: Vec<Option<(u32, u32)>>,
+    group_bytes: Vec<ByteSet>,
+    group_raw: Vec<Option<(u32, u32)>>,
     slots: Vec<Option<(u32, u32)>>,
     /// Always empty here: items borrow the phase's data.
     items: Vec<Item<'static>>,
@@ -272,6 +279,8 @@ impl Buffers {
     /// in a buffer handed to another transaction).
     pub fn clear(&mut self) {
         self.groups.clear();
+        self.group_bytes.clear();
+        self.group_raw.clear();
         self.slots.clear();
         self.items.clear();
         self.item_rows.clear();
@@ -342,6 +351,9 @@ impl<'d> PhaseCache<'d> {
         b.clear();
         let words = prefilter.map_or(0, Prefilter::words);
         b.groups.resize(plan.group_targets.len(), None);
+        b.group_bytes
+            .resize(plan.group_targets.len(), ByteSet::EMPTY);
+        b.group_raw.resize(plan.group_targets.len(), None);
         b.slots.resize(plan.slots.len(), None);
         b.slot_bits.resize(plan.slots.len() * words, 0);
         b.targets.resize(plan.targets, None);
@@ -360,6 +372,8 @@ impl<'d> PhaseCache<'d> {
             plan,
             prefilter,
             groups: b.groups,
+            group_bytes: b.group_bytes,
+            group_raw: b.group_raw,
             slots: b.slots,
             items,
             item_rows: b.item_rows,
@@ -392,6 +406,8 @@ impl<'d> PhaseCache<'d> {
         CacheHints::record(&h.table, v.table.len());
         Buffers {
             groups: self.groups,
+            group_bytes: self.group_bytes,
+            group_raw: self.group_raw,
             slots: self.slots,
             items: relabel(self.items),
             item_rows: self.item_rows,
@@ -521,9 +537,32 @@ impl<'d> PhaseCache<'d> {
                 }
                 let range = (first, self.items.len() as u32);
                 self.groups[group as usize] = Some(range);
+                let mut bytes = ByteSet::EMPTY;
+                for &row in self.item_rows.get(first as usize..).unwrap_or_default() {
+                    if let Some(b) = self.values.row_bytes.get(row as usize) {
+                        bytes = bytes.union(*b);
+                    }
+                }
+                if let Some(cell) = self.group_bytes.get_mut(group as usize) {
+                    *cell = bytes;
+                }
                 range
             }
         };
+        // No value of the group has a byte the pipeline needs: every step
+        // leaves every value as it is, so the slot holds the raw values
+        // (multiMatch too: it drops unchanged steps).
+        let triggers = self
+            .plan
+            .pipes
+            .get(pipeline as usize)
+            .and_then(|x| x.triggers);
+        let bytes = self.group_bytes.get(group as usize).copied();
+        if let (Some(t), Some(bytes)) = (triggers, bytes) {
+            if !bytes.intersects(&t) {
+                return self.raw_entries(group, first, last);
+            }
+        }
         // multiMatch: the value before the pipeline and after each step
         // that changed it; otherwise the end result only.
         let plan = self.plan;
@@ -568,6 +607,36 @@ impl<'d> PhaseCache<'d> {
             }
         }
         (start, self.entries.len() as u32)
+    }
+
+    /// The entries of group `group`'s raw values (items `first..last`),
+    /// made on first use.
+    fn raw_entries(&mut self, group: u32, first: u32, last: u32) -> (u32, u32) {
+        if let Some(Some(range)) = self.group_raw.get(group as usize) {
+            return *range;
+        }
+        let start = self.entries.len() as u32;
+        for n in first..last {
+            let (Some(item), Some(&row)) =
+                (self.items.get(n as usize), self.item_rows.get(n as usize))
+            else {
+                break;
+            };
+            // Every row starts with its raw value's entry (see `row`).
+            let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
+            if let Some(pre) = self.prefilter {
+                self.values.scan(v, &item.value, pre);
+            }
+            self.entries.push(SlotEntry {
+                item: n - first,
+                value: v,
+            });
+        }
+        let range = (start, self.entries.len() as u32);
+        if let Some(cell) = self.group_raw.get_mut(group as usize) {
+            *cell = Some(range);
+        }
+        range
     }
 
     /// `raw` (request/response data, unchanged for the phase) through
