@@ -315,6 +315,10 @@ impl Buffers {
             bits: std::mem::take(&mut self.bits),
             table: std::mem::take(&mut self.table),
             row_bytes: std::mem::take(&mut self.row_bytes),
+            // Rule-set sized, but 44 bytes a target list: not worth holding
+            // in a transaction that waits for its response.
+            group_bytes: std::mem::take(&mut self.group_bytes),
+            group_raw: std::mem::take(&mut self.group_raw),
             ..Buffers::default()
         }
     }
@@ -332,6 +336,8 @@ impl Buffers {
         self.bits = large.bits;
         self.table = large.table;
         self.row_bytes = large.row_bytes;
+        self.group_bytes = large.group_bytes;
+        self.group_raw = large.group_raw;
     }
 }
 
