@@ -1,6 +1,6 @@
 //! `@pm`, `@pmFromFile` (`@pmf`) and `@pmFromDataset`: multi-phrase match,
-//! ASCII case-insensitive, with Aho-Corasick (walked directly, see
-//! as the prefilter's automaton is).
+//! ASCII case-insensitive, with Aho-Corasick (walked directly, as the
+//! prefilter's automaton is).
 
 use std::collections::HashMap;
 use std::path::Path;
