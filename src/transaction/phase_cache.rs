@@ -304,40 +304,33 @@ impl Buffers {
 
     /// The vectors sized by the request, moved out (this keeps the others).
     pub fn take_large(&mut self) -> Buffers {
-        Buffers {
-            items: std::mem::take(&mut self.items),
-            item_rows: std::mem::take(&mut self.item_rows),
-            target_items: std::mem::take(&mut self.target_items),
-            target_rows: std::mem::take(&mut self.target_rows),
-            entries: std::mem::take(&mut self.entries),
-            arena: std::mem::take(&mut self.arena),
-            scan_of: std::mem::take(&mut self.scan_of),
-            bits: std::mem::take(&mut self.bits),
-            table: std::mem::take(&mut self.table),
-            row_bytes: std::mem::take(&mut self.row_bytes),
-            // Rule-set sized, but 44 bytes a target list: not worth holding
-            // in a transaction that waits for its response.
-            group_bytes: std::mem::take(&mut self.group_bytes),
-            group_raw: std::mem::take(&mut self.group_raw),
-            ..Buffers::default()
-        }
+        let mut large = Buffers::default();
+        self.swap_large(&mut large);
+        large
     }
 
     /// Takes `other`'s request-sized vectors in place of these.
     pub fn put_large(&mut self, mut other: Buffers) {
-        let large = other.take_large();
-        self.items = large.items;
-        self.item_rows = large.item_rows;
-        self.target_items = large.target_items;
-        self.target_rows = large.target_rows;
-        self.entries = large.entries;
-        self.arena = large.arena;
-        self.scan_of = large.scan_of;
-        self.bits = large.bits;
-        self.table = large.table;
-        self.row_bytes = large.row_bytes;
-        self.group_bytes = large.group_bytes;
-        self.group_raw = large.group_raw;
+        self.swap_large(&mut other);
+    }
+
+    /// Exchanges the request-sized vectors (the one list of them).
+    fn swap_large(&mut self, other: &mut Buffers) {
+        use std::mem::swap;
+        swap(&mut self.items, &mut other.items);
+        swap(&mut self.item_rows, &mut other.item_rows);
+        swap(&mut self.target_items, &mut other.target_items);
+        swap(&mut self.target_rows, &mut other.target_rows);
+        swap(&mut self.entries, &mut other.entries);
+        swap(&mut self.arena, &mut other.arena);
+        swap(&mut self.scan_of, &mut other.scan_of);
+        swap(&mut self.bits, &mut other.bits);
+        swap(&mut self.table, &mut other.table);
+        swap(&mut self.row_bytes, &mut other.row_bytes);
+        // Rule-set sized, but 44 bytes a target list: not worth holding in
+        // a transaction that waits for its response.
+        swap(&mut self.group_bytes, &mut other.group_bytes);
+        swap(&mut self.group_raw, &mut other.group_raw);
     }
 }
 
@@ -433,15 +426,11 @@ impl<'d> PhaseCache<'d> {
 
     /// The values of `r`'s slot (`r.plan.slot` must be set), computed on first use.
     pub fn slot<'c>(&'c mut self, slot: u32, r: &Rule) -> SlotView<'c, 'd> {
-        let Slot {
-            group,
-            pipeline,
-            multi,
-        } = self.plan.slots[slot as usize];
+        let group = self.plan.slots[slot as usize].group;
         let (start, end) = match self.slots[slot as usize] {
             Some(range) => range,
             None => {
-                let range = self.fill(slot, group, pipeline, multi, r);
+                let range = self.fill(slot, r);
                 if self.plan.gated_slots.get(slot as usize) == Some(&true) {
                     self.union_bits(slot, range);
                 }
@@ -508,7 +497,12 @@ impl<'d> PhaseCache<'d> {
 
     /// Computes a slot's entries (and its group's items, if not done);
     /// their range in `entries`.
-    fn fill(&mut self, slot: u32, group: u32, pipeline: u32, multi: bool, r: &Rule) -> (u32, u32) {
+    fn fill(&mut self, slot: u32, r: &Rule) -> (u32, u32) {
+        let Slot {
+            group,
+            pipeline,
+            multi,
+        } = self.plan.slots[slot as usize];
         let (first, last) = match self.groups[group as usize] {
             Some(range) => range,
             None => {
