@@ -132,10 +132,64 @@ pub(crate) fn find_valid(
     false
 }
 
+/// Whether `pattern` (as [`compile`] reads it in byte mode) matches every
+/// input whole: `.*` over every byte, greedy, with only `^`/`$` (line or
+/// text) anchors around it and no group. Leftmost-first, such a pattern's
+/// first match is always the entire input (CRS 920450's `^.*$`, which only
+/// captures the header name).
+fn matches_whole_input(pattern: &str) -> bool {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    // Only short patterns can be one; parsing every CRS pattern again
+    // would slow the load.
+    if pattern.len() > 16 || !pattern.contains(".*") {
+        return false;
+    }
+    let Some(hir) = crate::prefilter::literals::parse(pattern) else {
+        return false;
+    };
+    let is_anchor = |h: &regex_syntax::hir::Hir, looks: &[Look]| matches!(h.kind(), HirKind::Look(l) if looks.contains(l));
+    let is_dot_star = |h: &regex_syntax::hir::Hir| match h.kind() {
+        HirKind::Repetition(r) => {
+            r.min == 0
+                && r.max.is_none()
+                && r.greedy
+                && match r.sub.kind() {
+                    HirKind::Class(Class::Bytes(c)) => {
+                        c.ranges().len() == 1
+                            && c.ranges()[0].start() == 0
+                            && c.ranges()[0].end() == 255
+                    }
+                    _ => false,
+                }
+        }
+        _ => false,
+    };
+    let parts: &[regex_syntax::hir::Hir] = match hir.kind() {
+        HirKind::Concat(parts) => parts,
+        _ => std::slice::from_ref(&hir),
+    };
+    let (start, end) = ([Look::Start, Look::StartLF], [Look::End, Look::EndLF]);
+    let mut rest = parts;
+    if let [first, tail @ ..] = rest {
+        if is_anchor(first, &start) {
+            rest = tail;
+        }
+    }
+    if let [head @ .., last] = rest {
+        if is_anchor(last, &end) {
+            rest = head;
+        }
+    }
+    matches!(rest, [only] if is_dot_star(only))
+}
+
 /// The `@rx` operator.
 #[derive(Debug)]
 pub struct Rx {
     compiled: Option<Regex>,
+    /// The pattern matches every input whole ([`matches_whole_input`]): no
+    /// search needed.
+    whole: bool,
     /// The constant pattern, for the prefilter's literal analysis.
     pattern: String,
     /// Set when the pattern contains macros: compiled per evaluation.
@@ -149,6 +203,7 @@ impl Rx {
         if m.is_constant() {
             let (re, bytes_mode) = compile_mode(pattern)?;
             Ok(Rx {
+                whole: bytes_mode && matches_whole_input(pattern),
                 compiled: Some(re),
                 // The literal analysis reads patterns as the byte-mode build
                 // does; a Unicode-mode regex gets no prefilter.
@@ -161,6 +216,7 @@ impl Rx {
             })
         } else {
             Ok(Rx {
+                whole: false,
                 compiled: None,
                 pattern: String::new(),
                 dynamic: Some(Arg::new(pattern)),
@@ -178,6 +234,10 @@ impl Operator for Rx {
     }
 
     fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
+        if self.whole {
+            ctx.capture([input]);
+            return true;
+        }
         if let Some(re) = &self.compiled {
             return match_capture(re, ctx, input);
         }
@@ -232,6 +292,38 @@ mod tests {
         assert!(eval(&*o, b"\xbcscript\xbealert(1)"));
         assert!(eval(&*o, b"\xd0\xbcscript\xd0\xbe"));
         assert!(!eval(&*o, b"\xbc\xbc"));
+    }
+
+    /// The shortcut answers as the regex does, on inputs with newlines too.
+    #[test]
+    fn whole_input_patterns_match_as_the_regex_does() {
+        for p in [
+            "^.*$", ".*", "^.*", ".*$", "(?:^.*$)", r"\A.*\z", "(?s)^.*$",
+        ] {
+            assert!(matches_whole_input(p), "{p}");
+        }
+        for p in [
+            "^.+$",
+            "^.*?$",
+            "^(.*)$",
+            "^.*x$",
+            "[^\n]*",
+            "^$",
+            "(?-s)^.*$",
+            "a|.*",
+        ] {
+            assert!(!matches_whole_input(p), "{p}");
+        }
+        for p in ["^.*$", ".*", r"\A.*\z"] {
+            let re = compile(p).unwrap();
+            for input in [&b""[..], b"abc", b"a\nb\n", b"\n", b"\xff\x00x"] {
+                let m = re.find(input).unwrap();
+                assert_eq!((m.start(), m.end()), (0, input.len()), "{p} {input:?}");
+                let (hit, caps) = eval_capture(&*op("rx", p), input);
+                assert!(hit);
+                assert_eq!(caps, vec![input.to_vec()]);
+            }
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub(crate) fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
 }
 
 /// Parses `pattern` with the flags of `rx::compile`'s byte-mode build.
-fn parse(pattern: &str) -> Option<Hir> {
+pub(crate) fn parse(pattern: &str) -> Option<Hir> {
     let pattern = crate::operators::rx::byte_hex_escapes(pattern);
     ParserBuilder::new()
         .unicode(false)

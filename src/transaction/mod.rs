@@ -214,6 +214,8 @@ pub struct Transaction {
     name_buf: String,
     /// A `setvar` value, expanded before it is copied into the collection.
     setvar_buf: Vec<u8>,
+    /// A `setvar` key, expanded likewise.
+    setvar_key: Vec<u8>,
 }
 
 impl Transaction {
@@ -258,6 +260,7 @@ impl Transaction {
             found_buf: Vec::with_capacity(16),
             name_buf: String::with_capacity(64),
             setvar_buf: Vec::new(),
+            setvar_key: Vec::new(),
             vars,
             id,
             rules,
@@ -1008,28 +1011,31 @@ impl Transaction {
     fn run_action(&mut self, a: &Action) {
         match a {
             Action::SetVar(sv) => {
-                let key = sv.key.expand(&self.vars);
+                // Key and value are expanded into buffers kept between
+                // actions: CRS runs dozens of setvars per request.
+                let mut key = std::mem::take(&mut self.setvar_key);
+                key.clear();
+                sv.key.expand_into(&self.vars, &mut key);
+                let mut buf = std::mem::take(&mut self.setvar_buf);
+                buf.clear();
                 match &sv.op {
                     SetOp::Delete => {
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.remove(key.as_bytes());
+                            c.remove(&key);
                         }
                     }
                     SetOp::Set(v) => {
-                        // Expanded into a buffer kept between actions.
-                        let mut buf = std::mem::take(&mut self.setvar_buf);
-                        buf.clear();
                         v.expand_into(&self.vars, &mut buf);
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.set_bytes(key.as_bytes(), &buf);
+                            c.set_bytes(&key, &buf);
                         }
-                        self.setvar_buf = buf;
                     }
                     SetOp::Add(v) | SetOp::Sub(v) => {
-                        let n = setvar::to_int(&v.expand_bytes(&self.vars));
+                        v.expand_into(&self.vars, &mut buf);
+                        let n = setvar::to_int(&buf);
                         let add = matches!(sv.op, SetOp::Add(_));
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.update(key.as_bytes(), |value| {
+                            c.update(&key, |value| {
                                 // A missing or empty value counts as 0.
                                 let cur = setvar::to_int(value);
                                 let res = if add {
@@ -1044,6 +1050,8 @@ impl Transaction {
                         }
                     }
                 }
+                self.setvar_key = key;
+                self.setvar_buf = buf;
             }
             Action::ExpireVar(..) => {
                 // Collections live only as long as the transaction, so a

@@ -47,7 +47,9 @@ impl Collection {
         match self.map.get_mut(key) {
             Some(v) => *v = value,
             None => {
-                self.map.insert(key.to_vec(), value);
+                let mut k = self.spare.pop().unwrap_or_default();
+                k.extend_from_slice(key);
+                self.map.insert(k, value);
             }
         }
     }
