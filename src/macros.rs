@@ -85,6 +85,14 @@ impl MacroString {
         &self.raw
     }
 
+    /// The collections the template reads (upper-cased), in order.
+    pub fn collections(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { collection, .. } => Some(collection.as_str()),
+            Part::Literal(_) => None,
+        })
+    }
+
     /// True when the template has no `%{...}` reference.
     pub fn is_constant(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))

@@ -22,6 +22,7 @@ enum Source {
 pub struct WafBuilder {
     sources: Vec<Source>,
     no_prefilter: bool,
+    no_prelude: bool,
 }
 
 impl WafBuilder {
@@ -61,6 +62,14 @@ impl WafBuilder {
         self
     }
 
+    /// Runs phase 1's TX-only start on every transaction instead of once
+    /// (decisions are the same; for equivalence tests and measurements).
+    #[doc(hidden)]
+    pub fn without_prelude(mut self) -> WafBuilder {
+        self.no_prelude = true;
+        self
+    }
+
     /// Parses and compiles everything added, in order.
     pub fn build(self) -> Result<Waf, Error> {
         let mut directives = Vec::new();
@@ -95,9 +104,14 @@ impl WafBuilder {
         if self.no_prefilter {
             crate::rules::plan::drop_prefilter(&mut rules);
         }
-        Ok(Waf {
-            rules: Arc::new(rules),
-        })
+        let rules = Arc::new(rules);
+        if !self.no_prelude {
+            if let Some(p) = crate::transaction::prelude_of(&rules) {
+                // Set once, here, before any transaction can read it.
+                let _ = rules.plan.prelude.set(p);
+            }
+        }
+        Ok(Waf { rules })
     }
 }
 

@@ -93,6 +93,9 @@ pub struct Plan {
     /// Per slot: whether a gate reads it, so that filling it records the
     /// union of its values' bits (other slots skip that work).
     pub gated_slots: Vec<bool>,
+    /// The state phase 1's TX-only start leaves, worked out when the rule
+    /// set is built (see [`crate::transaction::Prelude`]).
+    pub(crate) prelude: std::sync::OnceLock<crate::transaction::Prelude>,
 }
 
 /// The largest sizes a phase cache of this rule set has reached, so a new
@@ -154,6 +157,7 @@ impl Default for Plan {
             spare: Default::default(),
             gates: Default::default(),
             gated_slots: Vec::new(),
+            prelude: std::sync::OnceLock::new(),
         }
     }
 }

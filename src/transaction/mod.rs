@@ -16,6 +16,8 @@ mod spare;
 use phase_cache::PhaseCache;
 pub(crate) use spare::SparePool;
 
+mod prelude;
+pub(crate) use prelude::{compute as prelude_of, Prelude};
 mod setvar {
     pub use crate::actions::setvar_to_int as to_int;
 }
@@ -108,6 +110,15 @@ struct Removals {
     tags: Vec<crate::actions::TagSel>,
     msgs: Vec<String>,
     targets: Vec<(RuleSelector, Var, KeySel)>,
+}
+
+impl Removals {
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+            && self.tags.is_empty()
+            && self.msgs.is_empty()
+            && self.targets.is_empty()
+    }
 }
 
 enum RuleSelector {
@@ -216,6 +227,9 @@ pub struct Transaction {
     setvar_buf: Vec<u8>,
     /// A `setvar` key, expanded likewise.
     setvar_key: Vec<u8>,
+    /// With a rule set that has a prelude: a TX collection already in the
+    /// prelude's state, taken on when phase 1 starts.
+    primed_tx: Option<crate::variables::Collection>,
 }
 
 impl Transaction {
@@ -228,9 +242,16 @@ impl Transaction {
                 ..Default::default()
             }),
             rules: Some(rules.clone()),
-            tx: rules.plan.spare.take_tx().unwrap_or_default(),
             ..TxVars::default()
         };
+        let mut vars = vars;
+        // TX starts empty; with a prelude, the pool's collections are primed
+        // and wait until phase 1 takes one on.
+        let mut primed_tx = None;
+        match rules.plan.prelude.get() {
+            Some(_) => primed_tx = rules.plan.spare.take_tx(),
+            None => vars.tx = rules.plan.spare.take_tx().unwrap_or_default(),
+        }
         Transaction {
             engine: c.rule_engine,
             request_body_access: c.request_body_access,
@@ -261,6 +282,7 @@ impl Transaction {
             name_buf: String::with_capacity(64),
             setvar_buf: Vec::new(),
             setvar_key: Vec::new(),
+            primed_tx,
             vars,
             id,
             rules,
@@ -670,48 +692,28 @@ impl Transaction {
         }
         let mut cache = PhaseCache::new(&data, &rules.plan, phase, buffers);
         let list = &rules.phases[phase as usize - 1];
-        let gates = &rules.plan.gates[phase as usize - 1];
         let mut i = 0;
-        while i < list.len() {
-            let Entry::Rule(rule) = &list[i] else {
-                i += 1;
-                continue;
-            };
-            // No value of the first link's slot has the link's prefilter
-            // bit: the rule cannot match, and a rule that does not match
-            // leaves nothing behind, so it is not even visited.
-            if let Some(&Some((slot, bit))) = gates.get(i) {
-                if !cache.may_match(slot, bit, rule) {
-                    i += 1;
-                    continue;
-                }
-            }
-            if self.is_removed(rule) {
-                i += 1;
-                continue;
-            }
-            let matched = self.eval_rule(rule, phase, i, &mut cache);
-            if self.interruption.is_some() || self.engine == RuleEngineMode::Off {
-                break;
-            }
-            if matched {
-                if let Some(a) = self.allow {
-                    if a == AllowScope::Phase {
-                        self.allow = None;
+        let mut stopped = false;
+        // Phase 1: the rules before the rule set's prelude, then the
+        // prelude's state instead of its rules (see `prelude`).
+        if phase == 1 {
+            if let Some(p) = rules.plan.prelude.get() {
+                while i < p.lead && !stopped {
+                    match self.step(&rules, phase, i, &mut cache) {
+                        Some(next) => i = next,
+                        None => stopped = true,
                     }
-                    break;
                 }
-                if rule.skip > 0 {
-                    // `skip:N` comes from the rule file; N may be huge.
-                    i = i.saturating_add(rule.skip).saturating_add(1);
-                    continue;
-                }
-                if let Some((_, target)) = &rule.skip_after {
-                    i = *target;
-                    continue;
+                if !stopped && i == p.lead && self.at_prelude() {
+                    i = self.apply_prelude(p);
                 }
             }
-            i += 1;
+        }
+        while i < list.len() && !stopped {
+            match self.step(&rules, phase, i, &mut cache) {
+                Some(next) => i = next,
+                None => break,
+            }
         }
         // Kept for the next phase, except the request-sized ones across the
         // wait for the response: a transaction held then should be small,
@@ -722,6 +724,51 @@ impl Transaction {
         }
         self.cache_buffers = buffers;
         crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.rules.len());
+    }
+
+    /// Runs entry `i` of `phase`'s list: the index to go on at, or None
+    /// when the phase stops here.
+    fn step(
+        &mut self,
+        rules: &RuleSet,
+        phase: u8,
+        i: usize,
+        cache: &mut PhaseCache<'_>,
+    ) -> Option<usize> {
+        let Some(Entry::Rule(rule)) = rules.phases[phase as usize - 1].get(i) else {
+            return Some(i + 1);
+        };
+        // No value of the first link's slot has the link's prefilter
+        // bit: the rule cannot match, and a rule that does not match
+        // leaves nothing behind, so it is not even visited.
+        if let Some(&Some((slot, bit))) = rules.plan.gates[phase as usize - 1].get(i) {
+            if !cache.may_match(slot, bit, rule) {
+                return Some(i + 1);
+            }
+        }
+        if self.is_removed(rule) {
+            return Some(i + 1);
+        }
+        let matched = self.eval_rule(rule, phase, i, cache);
+        if self.interruption.is_some() || self.engine == RuleEngineMode::Off {
+            return None;
+        }
+        if matched {
+            if let Some(a) = self.allow {
+                if a == AllowScope::Phase {
+                    self.allow = None;
+                }
+                return None;
+            }
+            if rule.skip > 0 {
+                // `skip:N` comes from the rule file; N may be huge.
+                return Some(i.saturating_add(rule.skip).saturating_add(1));
+            }
+            if let Some((_, target)) = &rule.skip_after {
+                return Some(*target);
+            }
+        }
+        Some(i + 1)
     }
 
     fn is_removed(&self, r: &Rule) -> bool {
@@ -1120,7 +1167,11 @@ impl Drop for Transaction {
         let spare = &self.rules.plan.spare;
         spare.give_cache(std::mem::take(&mut self.cache_buffers));
         spare.give_matched(std::mem::take(&mut self.matched));
-        spare.give_tx(std::mem::take(&mut self.vars.tx));
+        let primed = self.rules.plan.prelude.get().map(|p| &p.tx);
+        spare.give_tx(std::mem::take(&mut self.vars.tx), primed);
+        if let Some(t) = self.primed_tx.take() {
+            spare.give_tx(t, primed);
+        }
     }
 }
 

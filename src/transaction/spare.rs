@@ -101,14 +101,20 @@ impl SparePool {
         take(&self.matched)
     }
 
-    /// An empty TX collection with an earlier transaction's capacity.
+    /// A TX collection with an earlier transaction's capacity: empty, or
+    /// primed (see [`SparePool::give_tx`]).
     pub(super) fn take_tx(&self) -> Option<Collection> {
         take(&self.tx)
     }
 
-    /// Keeps the memory of `c` (emptied here) for a later transaction.
-    pub(super) fn give_tx(&self, mut c: Collection) {
-        c.clear();
+    /// Keeps the memory of `c` for a later transaction: emptied, or made
+    /// equal to `primed`, the state a rule set's prelude leaves (a copy into
+    /// buffers already there, instead of one on the next transaction's path).
+    pub(super) fn give_tx(&self, mut c: Collection, primed: Option<&Collection>) {
+        match primed {
+            Some(p) => c.copy_from(p),
+            None => c.clear(),
+        }
         if c.capacity() > 0 {
             give(&self.tx, c);
         }

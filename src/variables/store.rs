@@ -99,6 +99,25 @@ impl Collection {
         self.map.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
+    /// Makes this collection equal to `other` (order and hasher included),
+    /// keeping its buffers: entries past `other`'s count go to the spares,
+    /// the others are overwritten in place, so a collection that had as many
+    /// entries takes the copy without allocating.
+    pub fn copy_from(&mut self, other: &Collection) {
+        let n = other.map.len();
+        if self.map.len() > n {
+            for (mut k, mut v) in self.map.drain(n..) {
+                if self.spare.len() + 2 <= MAX_SPARE_BUFFERS {
+                    k.clear();
+                    v.clear();
+                    self.spare.push(k);
+                    self.spare.push(v);
+                }
+            }
+        }
+        self.map.clone_from(&other.map);
+    }
+
     /// Removes every entry, keeping the memory.
     pub fn clear(&mut self) {
         for (mut k, mut v) in self.map.drain(..) {
