@@ -22,6 +22,8 @@ pub struct Pm {
     matcher: Option<Literals>,
     /// Whether a phrase is empty: every input matches, at its start.
     empty: bool,
+    /// The shortest non-empty phrase's length: shorter inputs hold none.
+    min_len: usize,
     /// The phrases, for the prefilter (a match contains one of them).
     phrases: Vec<Vec<u8>>,
 }
@@ -41,10 +43,12 @@ impl Pm {
                     .map_err(|e| format!("{what}: {e}"))?,
             ),
         };
+        let min_len = others.iter().map(|p| p.len()).min().unwrap_or(0);
         let phrases = phrases.into_iter().map(String::into_bytes).collect();
         Ok(Pm {
             matcher,
             empty,
+            min_len,
             phrases,
         })
     }
@@ -80,6 +84,10 @@ impl Operator for Pm {
             ctx.capture([&b""[..]]);
             return true;
         }
+        // CRS's lists start at 4 bytes; many values are shorter.
+        if input.len() < self.min_len {
+            return false;
+        }
         match self.matcher.as_ref().and_then(|m| m.first_match(input)) {
             Some((_, start, end)) => {
                 // TX.0 is the matched text as it appears in the input.
@@ -108,6 +116,9 @@ mod tests {
         assert!(m);
         assert_eq!(caps, vec![b"FoO".to_vec()]);
         assert!(try_op("pm", "  ").is_err());
+        // Inputs as long as the shortest phrase still match.
+        let o = op("pm", "xyz ab");
+        assert!(eval(&*o, b"AB") && eval(&*o, b"xyz") && !eval(&*o, b"a"));
     }
 
     #[test]
