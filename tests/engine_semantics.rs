@@ -328,3 +328,32 @@ fn request_body_urlencoded_and_limits() {
     let it = tx.write_request_body(&[b'x'; 100]);
     assert_eq!(it.map(|i| i.status), Some(413));
 }
+
+/// `TX:key` links (read directly, not collected) match as other links do:
+/// missing keys, negation, macro arguments, chain links, the match's name
+/// and value, and a `ctl` that removes the target.
+#[test]
+fn single_tx_key_links() {
+    let w = waf(r#"
+        SecAction "id:1,phase:1,pass,nolog,setvar:tx.pl=1,setvar:tx.limit=2"
+        SecRule TX:pl "@lt %{tx.limit}" "id:2,phase:1,pass,nolog,setvar:tx.a=%{MATCHED_VAR_NAME}=%{MATCHED_VAR}"
+        SecRule TX:missing "@lt 5" "id:3,phase:1,pass,nolog,setvar:tx.b=1"
+        SecRule TX:pl "!@eq 1" "id:4,phase:1,pass,nolog,setvar:tx.c=1"
+        SecRule TX:pl "!@eq 7" "id:5,phase:1,pass,nolog,chain"
+            SecRule TX:LIMIT "@eq 2" "setvar:tx.d=%{MATCHED_VAR_NAME}"
+        SecRule ARGS:off "@streq 1" "id:6,phase:1,pass,nolog,ctl:ruleRemoveTargetById=7;TX:pl"
+        SecRule TX:pl "@eq 1" "id:7,phase:1,pass,nolog,setvar:tx.e=1"
+    "#);
+    let tx = get(&w, "/", &[]);
+    assert_eq!(ids(&tx), vec![1, 2, 5, 7]);
+    assert_eq!(tx.tx_var("a").as_deref(), Some("TX:pl=1"));
+    assert_eq!(tx.tx_var("b"), None);
+    assert_eq!(tx.tx_var("c"), None);
+    assert_eq!(tx.tx_var("d").as_deref(), Some("TX:limit"));
+    let m = &tx.matched_rules()[1].matched[0];
+    assert_eq!((&*m.name, &*m.value), ("TX:pl", &b"1"[..]));
+    // Removed from rule 7 for this transaction: it reads nothing.
+    let tx = get(&w, "/?off=1", &[]);
+    assert_eq!(ids(&tx), vec![1, 2, 5, 6]);
+    assert_eq!(tx.tx_var("e"), None);
+}

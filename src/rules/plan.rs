@@ -32,6 +32,10 @@ pub struct LinkPlan {
     /// The link's bit in its pipeline's prefilter: the operator only runs on
     /// values whose scan set it (see [`crate::prefilter`]).
     pub bit: Option<u32>,
+    /// The link reads one value, `TX:key`, as it is (no count, exclusion,
+    /// transformation or capture): CRS's 200 paranoia-level gates and its
+    /// score checks. It is looked up directly instead of collected.
+    pub tx_key: bool,
 }
 
 /// A transformation pipeline: its last transformation applied to a shorter
@@ -226,6 +230,14 @@ pub(crate) fn build(set: &mut RuleSet) {
             r.plan = LinkPlan::default();
             let p = pipeline(&mut plan, &mut pipe_ids, r);
             r.plan.pipeline = p;
+            r.plan.tx_key = r.operator.is_some()
+                && r.transforms.is_empty()
+                && !r.capture
+                && matches!(&r.targets[..], [t] if t.var == crate::variables::Var::Tx
+                    && !t.count
+                    && t.exclusions.is_empty()
+                    && matches!(t.sel, crate::variables::KeySel::Key(_)))
+                && r.target_names.len() == 1;
             let eligible = r.operator.is_some()
                 && !r.targets.is_empty()
                 && r.targets.iter().all(|t| t.var.is_data());

@@ -803,7 +803,12 @@ impl Transaction {
         let mut found = std::mem::take(&mut self.found_buf);
         while let Some(r) = link {
             found.clear();
-            self.eval_link(r, rule, cache, &mut found);
+            // A target `ctl` narrowed takes the general path.
+            if r.plan.tx_key && self.removals.targets.is_empty() {
+                self.eval_tx_key(r, &mut found);
+            } else {
+                self.eval_link(r, rule, cache, &mut found);
+            }
             if found.is_empty() {
                 self.found_buf = found;
                 return false;
@@ -933,6 +938,32 @@ impl Transaction {
             .map(|m| m.expand(&self.vars).into_owned())
             .unwrap_or_default();
         (msg, data)
+    }
+
+    /// [`Transaction::eval_link`] for a link whose one target is `TX:key`
+    /// read as it is ([`crate::rules::plan::LinkPlan::tx_key`]).
+    fn eval_tx_key(&self, r: &Rule, found: &mut Vec<Found>) {
+        let (Some(op), [t], [(_, _, name)]) = (&r.operator, &r.targets[..], &r.target_names[..])
+        else {
+            return;
+        };
+        let KeySel::Key(key) = &t.sel else { return };
+        let Some(value) = self.vars.tx.get_exact(key) else {
+            return;
+        };
+        let arg = std::cell::OnceCell::new();
+        let mut ctx = OpContext {
+            macros: &self.vars,
+            captures: None,
+            arg: Some(&arg),
+        };
+        if op.op.evaluate(&mut ctx, value) != op.negated {
+            found.push(Found {
+                name: name.clone(),
+                value: shared_value(value),
+                captures: None,
+            });
+        }
     }
 
     /// Evaluates one link's targets and operator into `found`; nothing is

@@ -137,6 +137,12 @@ impl Collection {
         self.map.capacity()
     }
 
+    /// The entry of `key` as stored (already lower-cased, as `TX:key`
+    /// targets hold it).
+    pub fn get_exact(&self, key: &[u8]) -> Option<&[u8]> {
+        self.map.get(key).map(Vec::as_slice)
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.map.len()
