@@ -39,19 +39,29 @@ fn full(input: &[u8]) -> Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
     let mut i = 0;
     while i < input.len() {
-        let rest = &input[i..];
-        let (cp, width) = decode_rune(rest);
-        let width = width.max(1);
-        let valid = !(cp == 0xFFFD && width == 1);
-        let space = if valid {
-            char::from_u32(cp).is_some_and(char::is_whitespace)
+        let b = input[i];
+        // ASCII needs no decoding: its White_Space characters are 9-13 and
+        // space (headers with spaces reach here, mostly ASCII).
+        let (width, space) = if b.is_ascii() {
+            (1, matches!(b, 9..=13 | b' '))
         } else {
-            rest.first() == Some(&0xA0)
+            let (cp, width) = decode_rune(&input[i..]);
+            let width = width.max(1);
+            let valid = !(cp == 0xFFFD && width == 1);
+            let space = match valid {
+                true => char::from_u32(cp).is_some_and(char::is_whitespace),
+                false => b == 0xA0,
+            };
+            (width, space)
         };
         if space {
-            out.get_or_insert_with(|| input[..i].to_vec());
+            out.get_or_insert_with(|| {
+                let mut o = Vec::with_capacity(input.len());
+                o.extend_from_slice(&input[..i]);
+                o
+            });
         } else if let Some(o) = out.as_mut() {
-            o.extend_from_slice(&rest[..width]);
+            o.extend_from_slice(&input[i..i + width]);
         }
         i += width;
     }
@@ -88,6 +98,9 @@ mod tests {
                 input.to_vec()
             };
             assert_eq!(remove_whitespace(&input).as_ref(), &expect[..], "byte {b}");
+            // With a space too, so the full path decides as well.
+            let spaced = [b' ', b'x', b, b'y'];
+            assert_eq!(remove_whitespace(&spaced).as_ref(), &expect[..], "byte {b}");
         }
     }
 
