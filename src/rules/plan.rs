@@ -36,6 +36,10 @@ pub struct LinkPlan {
     /// transformation or capture): CRS's 200 paranoia-level gates and its
     /// score checks. It is looked up directly instead of collected.
     pub tx_key: bool,
+    /// For a link whose literal set is too large for the phase's
+    /// prefilter: its own automaton of those literals, in
+    /// [`Plan::own_literals`]. The operator only runs on values holding one.
+    pub own: Option<u32>,
 }
 
 /// A transformation pipeline: its last transformation applied to a shorter
@@ -97,6 +101,9 @@ pub struct Plan {
     /// Per slot: whether a gate reads it, so that filling it records the
     /// union of its values' bits (other slots skip that work).
     pub gated_slots: Vec<bool>,
+    /// Automata of the links' own literal sets ([`LinkPlan::own`]); `None`
+    /// where one could not be built (the operator then runs on every value).
+    pub(crate) own_literals: Vec<Option<crate::prefilter::automaton::Literals>>,
     /// The state phase 1's TX-only start leaves, worked out when the rule
     /// set is built (see [`crate::transaction::Prelude`]).
     pub(crate) prelude: std::sync::OnceLock<crate::transaction::Prelude>,
@@ -162,6 +169,7 @@ impl Default for Plan {
             gates: Default::default(),
             gated_slots: Vec::new(),
             prelude: std::sync::OnceLock::new(),
+            own_literals: Vec::new(),
         }
     }
 }
@@ -276,6 +284,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     // cores, then hand out bits in rule order (deterministic).
     let literals = analyse(&candidates(set));
     let mut next = literals.into_iter();
+    let mut own_sets: Vec<Vec<Vec<u8>>> = Vec::new();
     for (phase, entry) in set
         .phases
         .iter_mut()
@@ -288,6 +297,12 @@ pub(crate) fn build(set: &mut RuleSet) {
             if prefilterable(r) {
                 if let Some(lits) = next.next().flatten() {
                     r.plan.bit = builders[phase].add(&lits);
+                    if r.plan.bit.is_none() && crate::prefilter::worth_own_automaton(&lits) {
+                        if let Ok(n) = u32::try_from(own_sets.len()) {
+                            own_sets.push(lits);
+                            r.plan.own = Some(n);
+                        }
+                    }
                 }
             }
             link = r.chain.as_deref_mut();
@@ -309,10 +324,26 @@ pub(crate) fn build(set: &mut RuleSet) {
             *g = true;
         }
     }
-    // Each phase's automaton on its own thread (phases 1, 2 and 4 are large).
-    plan.prefilters = std::thread::scope(|scope| {
+    // Each phase's automaton on its own thread (phases 1, 2 and 4 are
+    // large), the links' own ones on another.
+    (plan.prefilters, plan.own_literals) = std::thread::scope(|scope| {
+        let own = scope.spawn(|| {
+            own_sets
+                .iter()
+                .map(|l| {
+                    crate::prefilter::automaton::Literals::build(
+                        l,
+                        crate::prefilter::MAX_OWN_DFA_BYTES,
+                    )
+                    .ok()
+                })
+                .collect()
+        });
         let handles = builders.map(|b| scope.spawn(move || b.build()));
-        handles.map(|h| h.join().ok().flatten())
+        (
+            handles.map(|h| h.join().ok().flatten()),
+            own.join().unwrap_or_default(),
+        )
     });
     set.plan = plan;
 }
@@ -394,11 +425,13 @@ fn analyse(ops: &[&dyn crate::operators::Operator]) -> Vec<Option<Vec<Vec<u8>>>>
 pub(crate) fn drop_prefilter(set: &mut RuleSet) {
     set.plan.prefilters = Default::default();
     set.plan.gates = Default::default();
+    set.plan.own_literals = Vec::new();
     for entry in set.phases.iter_mut().flatten() {
         let Entry::Rule(rule) = entry else { continue };
         let mut link: Option<&mut Rule> = Some(rule);
         while let Some(r) = link {
             r.plan.bit = None;
+            r.plan.own = None;
             link = r.chain.as_deref_mut();
         }
     }
@@ -422,7 +455,7 @@ mod tests {
     fn crs_rules_share_slots_and_most_get_a_prefilter_bit() {
         let waf = crs();
         let plan = &waf.rules.plan;
-        let (mut slotted, mut bits, mut links) = (0, 0, 0);
+        let (mut slotted, mut bits, mut links, mut own) = (0, 0, 0, Vec::new());
         for e in waf.rules.phases.iter().flatten() {
             let Entry::Rule(r) = e else { continue };
             let mut link = Some(&**r);
@@ -430,6 +463,15 @@ mod tests {
                 links += 1;
                 slotted += usize::from(l.plan.slot.is_some());
                 bits += usize::from(l.plan.bit.is_some());
+                // A link too large for the phase automaton has its own.
+                if l.plan.own.is_some() {
+                    assert!(
+                        l.plan.bit.is_none() && l.plan.slot.is_some(),
+                        "rule {}",
+                        r.id
+                    );
+                    own.push(r.id);
+                }
                 // A bit is only ever given to a link whose values the phase cache scans.
                 assert!(
                     l.plan.bit.is_none() || l.plan.slot.is_some(),
@@ -451,6 +493,8 @@ mod tests {
             plan.slots.len()
         );
         assert!(bits > 250, "{bits} of {links}");
+        assert!(own.contains(&934_100) && own.contains(&942_290), "{own:?}");
+        assert_eq!(plan.own_literals.len(), own.len());
         assert!(plan.prefilters[1].is_some(), "phase 2 has a prefilter");
     }
 

@@ -1021,6 +1021,11 @@ impl Transaction {
                 });
             }
         };
+        let own = r
+            .plan
+            .own
+            .and_then(|n| rules.plan.own_literals.get(n as usize))
+            .and_then(Option::as_ref);
         if let Some(slot) = r.plan.slot {
             let view = cache.slot(slot, r);
             for &e in view.entries {
@@ -1028,6 +1033,10 @@ impl Transaction {
                     continue;
                 }
                 let (item, value) = view.get(e);
+                // Holds none of the link's literals: the operator cannot match.
+                if own.is_some_and(|l| l.first_match(value).is_none()) {
+                    continue;
+                }
                 if !skip(item) {
                     eval(item, value, found);
                 }
