@@ -179,8 +179,11 @@ fn run(tx: &mut Transaction, rules: &RuleSet, lead: usize, stop: Option<usize>) 
             i += 1;
             continue;
         };
-        // A rule without an id leaves no record to tell whether it matched.
-        if !reads_pure(rule) || (rule.id == 0 && !effects_pure(rule)) {
+        // Whether such a rule had effects, the records cannot tell: one
+        // without an id leaves none, and a chain runs each link's actions as
+        // the link matches, also when a later link then fails.
+        let untold = rule.id == 0 || rule.chain.is_some();
+        if !reads_pure(rule) || (untold && !effects_pure(rule)) {
             break End::Before(i);
         }
         let before = tx.matched.rules.len();
@@ -223,7 +226,11 @@ pub(crate) fn compute(rules: &Arc<RuleSet>) -> Option<Prelude> {
         }
         End::Stopped => return None,
     };
-    if resume <= lead {
+    // No rule ran (markers only, or skipped), or links matched without any
+    // rule matching: what MATCHED_VAR* would then be depends on the rules
+    // before the prelude, so there is none.
+    let partial = !tx.vars.matched_vars.is_empty() || tx.vars.matched_var.is_some();
+    if resume <= lead || tx.vars.rule.is_none() || (tx.matched.rules.is_empty() && partial) {
         return None;
     }
     Some(Prelude {
@@ -279,15 +286,17 @@ impl Transaction {
                 error_log: m.error_log.clone(),
             });
         }
-        if p.matched_var.is_some() || !p.matched_vars.is_empty() {
-            // The prelude's matches come last.
+        if !p.matched.is_empty() {
+            // From the prelude's first match on, MATCHED_VAR* are what its
+            // rules made them (a `SecAction` clears MATCHED_VAR).
             self.vars.matched_var = p.matched_var.clone();
             self.vars.matched_vars.clear();
             self.vars
                 .matched_vars
                 .extend(p.matched_vars.iter().cloned());
         } else if let Some(last) = self.vars.matched_vars.pop() {
-            // What the prelude's rules do to a match left before them.
+            // No prelude rule matched (nor a link: see `compute`); each one
+            // run does this to a match left before it.
             self.vars.matched_var = Some(last);
             self.vars.matched_vars.clear();
         }
@@ -463,6 +472,24 @@ mod tests {
             "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=1\"\n\
              SecRule TX:a \"@eq 1\" \"id:2,phase:1,deny,status:403,log\"\n\
              SecAction \"id:3,phase:1,pass,nolog,setvar:tx.b=1\"",
+            // Chains whose first link acts, then fails: a `ctl` that must
+            // still remove rule 3, and a setvar that reads the request.
+            "SecRuleEngine On\n\
+             SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=1\"\n\
+             SecRule TX:a \"@eq 1\" \"id:2,phase:1,pass,nolog,ctl:ruleRemoveById=3,chain\"\n\
+             SecRule TX:b \"@eq 1\" \"t:none\"\n\
+             SecRule REQUEST_URI \"@rx .\" \"id:3,phase:1,deny,status:403\"",
+            "SecRuleEngine On\n\
+             SecAction \"id:1,phase:1,pass,nolog,setvar:tx.on=1\"\n\
+             SecRule TX:on \"@eq 1\" \"id:2,phase:1,pass,nolog,setvar:'tx.ua=%{REQUEST_HEADERS.User-Agent}',chain\"\n\
+             SecRule TX:never \"@eq 1\" \"t:none\"\n\
+             SecRule TX:ua \"@rx sqlmap\" \"id:3,phase:1,deny,status:403\"",
+            // The prelude ends with a `SecAction`, which clears MATCHED_VAR
+            // a rule before it set; the next rule reads it.
+            "SecRuleEngine On\n\
+             SecRule REQUEST_HEADERS:Host \"@rx .\" \"id:1,phase:1,pass,nolog\"\n\
+             SecAction \"id:2,phase:1,pass,nolog,setvar:tx.a=1\"\n\
+             SecRule MATCHED_VAR \"@rx .\" \"id:3,phase:1,deny,status:403\"",
         ];
         for (n, set) in sets.iter().enumerate() {
             let (with, without) = both(|| Waf::builder().directives(set));
