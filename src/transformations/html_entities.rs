@@ -2246,12 +2246,28 @@ const ENTITIES: &[(&[u8], &str)] = &[
 
 /// The text a named reference stands for; `name` includes its `;` if any.
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static str> {
-    ENTITIES
+    // A name without `;` can only be a legacy one: a list of 106, not 2231
+    // (`&category=` in a query string tries "category", then its prefixes).
+    let table: &[(&[u8], &str)] = match name.ends_with(b";") {
+        true => ENTITIES,
+        false if name.len() > LONGEST_WITHOUT_SEMICOLON => return None,
+        false => &LEGACY,
+    };
+    table
         .binary_search_by(|&(k, _)| k.cmp(name))
         .ok()
-        .and_then(|i| ENTITIES.get(i))
+        .and_then(|i| table.get(i))
         .map(|&(_, v)| v)
 }
+
+/// The entries without `;`, in the same order.
+static LEGACY: std::sync::LazyLock<Vec<(&[u8], &str)>> = std::sync::LazyLock::new(|| {
+    ENTITIES
+        .iter()
+        .filter(|(k, _)| !k.ends_with(b";"))
+        .copied()
+        .collect()
+});
 
 #[cfg(test)]
 mod tests {
@@ -2277,5 +2293,22 @@ mod tests {
         assert_eq!(lookup(b"colon"), None);
         assert_eq!(lookup(b"nvlt;"), Some("<\u{20D2}"));
         assert_eq!(lookup(b"bogus;"), None);
+        assert_eq!(lookup(b"not"), Some("\u{AC}"));
+        assert_eq!(lookup(b"eacute"), Some("\u{E9}"));
+        assert_eq!(lookup(b"notin"), None);
+    }
+
+    /// Every name, with and without its `;`, and each prefix of it, looks
+    /// up as a search of the whole list does.
+    #[test]
+    fn lookups_agree_with_the_whole_list() {
+        let whole = |n: &[u8]| ENTITIES.iter().find(|(k, _)| *k == n).map(|&(_, v)| v);
+        for (k, _) in ENTITIES {
+            let bare = k.strip_suffix(b";").unwrap_or(k);
+            for n in 1..=bare.len() {
+                assert_eq!(lookup(&bare[..n]), whole(&bare[..n]), "{:?}", &bare[..n]);
+            }
+            assert_eq!(lookup(k), whole(k));
+        }
     }
 }
