@@ -235,7 +235,7 @@ pub struct Transaction {
 impl Transaction {
     pub(crate) fn new(rules: Arc<RuleSet>, id: String) -> Transaction {
         let c = &rules.config;
-        let vars = TxVars {
+        let mut vars = TxVars {
             data: Arc::new(crate::variables::TxData {
                 unique_id: id.clone(),
                 started: Some(std::time::Instant::now()),
@@ -244,7 +244,6 @@ impl Transaction {
             rules: Some(rules.clone()),
             ..TxVars::default()
         };
-        let mut vars = vars;
         // TX starts empty; with a prelude, the pool's collections are primed
         // and wait until phase 1 takes one on.
         let mut primed_tx = None;

@@ -47,8 +47,7 @@ impl Collection {
         match self.map.get_mut(key) {
             Some(v) => *v = value,
             None => {
-                let mut k = self.spare.pop().unwrap_or_default();
-                k.extend_from_slice(key);
+                let k = self.new_key(key);
                 self.map.insert(k, value);
             }
         }
@@ -76,8 +75,7 @@ impl Collection {
             None => {
                 let mut v = self.spare.pop().unwrap_or_default();
                 f(&mut v);
-                let mut k = self.spare.pop().unwrap_or_default();
-                k.extend_from_slice(key);
+                let k = self.new_key(key);
                 self.map.insert(k, v);
             }
         }
@@ -104,23 +102,22 @@ impl Collection {
     /// the others are overwritten in place, so a collection that had as many
     /// entries takes the copy without allocating.
     pub fn copy_from(&mut self, other: &Collection) {
-        let n = other.map.len();
-        if self.map.len() > n {
-            for (mut k, mut v) in self.map.drain(n..) {
-                if self.spare.len() + 2 <= MAX_SPARE_BUFFERS {
-                    k.clear();
-                    v.clear();
-                    self.spare.push(k);
-                    self.spare.push(v);
-                }
-            }
-        }
+        self.retire_from(other.map.len());
         self.map.clone_from(&other.map);
     }
 
     /// Removes every entry, keeping the memory.
     pub fn clear(&mut self) {
-        for (mut k, mut v) in self.map.drain(..) {
+        self.retire_from(0);
+    }
+
+    /// Removes the entries from the `n`th on, keeping their emptied key and
+    /// value buffers as spares (up to [`MAX_SPARE_BUFFERS`]).
+    fn retire_from(&mut self, n: usize) {
+        if self.map.len() <= n {
+            return;
+        }
+        for (mut k, mut v) in self.map.drain(n..) {
             if self.spare.len() + 2 > MAX_SPARE_BUFFERS {
                 break;
             }
@@ -129,7 +126,13 @@ impl Collection {
             self.spare.push(k);
             self.spare.push(v);
         }
-        self.map.clear();
+    }
+
+    /// A buffer holding `key`, a spare one when there is one.
+    fn new_key(&mut self, key: &[u8]) -> Vec<u8> {
+        let mut k = self.spare.pop().unwrap_or_default();
+        k.extend_from_slice(key);
+        k
     }
 
     /// The memory the collection holds room for, in entries.
