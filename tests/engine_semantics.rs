@@ -342,6 +342,7 @@ fn single_tx_key_links() {
         SecRule TX:pl "!@eq 7" "id:5,phase:1,pass,nolog,chain"
             SecRule TX:LIMIT "@eq 2" "setvar:tx.d=%{MATCHED_VAR_NAME}"
         SecRule ARGS:off "@streq 1" "id:6,phase:1,pass,nolog,ctl:ruleRemoveTargetById=7;TX:pl"
+        SecRule ARGS:other "@streq 1" "id:8,phase:1,pass,nolog,ctl:ruleRemoveTargetById=7;REQUEST_FILENAME"
         SecRule TX:pl "@eq 1" "id:7,phase:1,pass,nolog,setvar:tx.e=1"
     "#);
     let tx = get(&w, "/", &[]);
@@ -356,4 +357,8 @@ fn single_tx_key_links() {
     let tx = get(&w, "/?off=1", &[]);
     assert_eq!(ids(&tx), vec![1, 2, 5, 6]);
     assert_eq!(tx.tx_var("e"), None);
+    // Removing another variable leaves the TX:key read as it was.
+    let tx = get(&w, "/?other=1", &[]);
+    assert_eq!(ids(&tx), vec![1, 2, 5, 8, 7]);
+    assert_eq!(tx.tx_var("e").as_deref(), Some("1"));
 }

@@ -802,8 +802,10 @@ impl Transaction {
         let mut found = std::mem::take(&mut self.found_buf);
         while let Some(r) = link {
             found.clear();
-            // A target `ctl` narrowed takes the general path.
-            if r.plan.tx_key && self.removals.targets.is_empty() {
+            // A link whose TX target a `ctl` removed somewhere takes the
+            // general path (removals of other variables, as CRS 941010's of
+            // REQUEST_FILENAME, cannot touch it).
+            if r.plan.tx_key && !self.removals.targets.iter().any(|(_, v, _)| *v == Var::Tx) {
                 self.eval_tx_key(r, &mut found);
             } else {
                 self.eval_link(r, rule, cache, &mut found);
