@@ -98,9 +98,6 @@ pub struct Plan {
     /// unless some value of the slot has the bit, so the phase loop can
     /// pass it over without reading the rule.
     pub gates: [Vec<Option<(u32, u32)>>; 5],
-    /// Per slot: whether a gate reads it, so that filling it records the
-    /// union of its values' bits (other slots skip that work).
-    pub gated_slots: Vec<bool>,
     /// Automata of the links' own literal sets ([`LinkPlan::own`]); `None`
     /// where one could not be built (the operator then runs on every value).
     pub(crate) own_literals: Vec<Option<crate::prefilter::automaton::Literals>>,
@@ -167,7 +164,6 @@ impl Default for Plan {
             hints: CacheHints::default(),
             spare: Default::default(),
             gates: Default::default(),
-            gated_slots: Vec::new(),
             prelude: std::sync::OnceLock::new(),
             own_literals: Vec::new(),
         }
@@ -318,12 +314,6 @@ pub(crate) fn build(set: &mut RuleSet) {
         })
         .collect();
     plan.gates = gates(set);
-    plan.gated_slots = vec![false; plan.slots.len()];
-    for &(slot, _) in plan.gates.iter().flatten().flatten() {
-        if let Some(g) = plan.gated_slots.get_mut(slot as usize) {
-            *g = true;
-        }
-    }
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are
     // large), the links' own ones on another.
     (plan.prefilters, plan.own_literals) = std::thread::scope(|scope| {

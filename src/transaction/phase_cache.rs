@@ -14,8 +14,8 @@ use crate::variables::{Item, TxData};
 /// "Not scanned": the value has no prefilter bits (every operator runs).
 const UNSCANNED: u32 = u32::MAX;
 
-/// One entry of a slot: the item's index in its group and its transformed
-/// value's index in the store.
+/// One entry of a slot: the item's index in the phase's collected items and
+/// its transformed value's index in the store.
 #[derive(Clone, Copy)]
 pub(super) struct SlotEntry {
     pub item: u32,
@@ -28,7 +28,7 @@ pub(super) struct PhaseCache<'d> {
     plan: &'d Plan,
     /// The phase's prefilter, if any.
     prefilter: Option<&'d Prefilter>,
-    /// Items of each target list, by group: a range of `items`.
+    /// Items of each target list, by group: a range of `group_items`.
     groups: Vec<Option<(u32, u32)>>,
     /// Per group (once collected): the bytes of all its raw values. A slot
     /// whose pipeline needs none of them holds exactly the raw values.
@@ -38,21 +38,17 @@ pub(super) struct PhaseCache<'d> {
     /// Entries of each slot: a range of `entries`.
     slots: Vec<Option<(u32, u32)>>,
     /// Every group's items, one after another (a group is collected at
-    /// once), so the phase makes one vector instead of one per group.
-    items: Vec<Item<'d>>,
-    /// Per item of `items`: its row in the transformed-value table.
-    item_rows: Vec<u32>,
+    /// once), as indices into `target_items`: a target's items are shared
+    /// by every group that lists it, so only their numbers are copied.
+    group_items: Vec<u32>,
     /// Items of each target (see [`Plan::group_targets`]): a range of
-    /// `target_items`, collected once and copied into each group using it.
+    /// `target_items`, collected once per phase.
     targets: Vec<Option<(u32, u32)>>,
     target_items: Vec<Item<'d>>,
-    /// Per item of `target_items`: its row.
+    /// Per item of `target_items`: its row in the transformed-value table.
     target_rows: Vec<u32>,
     /// Every slot's entries, one after another.
     entries: Vec<SlotEntry>,
-    /// Per slot, `values.words` words: the union of its entries' prefilter
-    /// bits (all ones for an entry without a scan), set when it is filled.
-    slot_bits: Vec<u64>,
     values: Transformed,
 }
 
@@ -257,15 +253,12 @@ pub(super) struct Buffers {
     group_bytes: Vec<ByteSet>,
     group_raw: Vec<Option<(u32, u32)>>,
     slots: Vec<Option<(u32, u32)>>,
-    /// Always empty here: items borrow the phase's data.
-    items: Vec<Item<'static>>,
-    item_rows: Vec<u32>,
+    group_items: Vec<u32>,
     targets: Vec<Option<(u32, u32)>>,
-    /// Always empty here, like `items`.
+    /// Always empty here: items borrow the phase's data.
     target_items: Vec<Item<'static>>,
     target_rows: Vec<u32>,
     entries: Vec<SlotEntry>,
-    slot_bits: Vec<u64>,
     arena: Vec<Val>,
     scan_of: Vec<u32>,
     bits: Vec<u64>,
@@ -282,13 +275,11 @@ impl Buffers {
         self.group_bytes.clear();
         self.group_raw.clear();
         self.slots.clear();
-        self.items.clear();
-        self.item_rows.clear();
+        self.group_items.clear();
         self.targets.clear();
         self.target_items.clear();
         self.target_rows.clear();
         self.entries.clear();
-        self.slot_bits.clear();
         self.arena.clear();
         self.scan_of.clear();
         self.bits.clear();
@@ -299,7 +290,7 @@ impl Buffers {
 
     /// Whether the vectors sized by the request (not by the rule set) are here.
     pub fn has_large(&self) -> bool {
-        self.items.capacity() > 0
+        self.target_items.capacity() > 0
     }
 
     /// The vectors sized by the request, moved out (this keeps the others).
@@ -317,8 +308,7 @@ impl Buffers {
     /// Exchanges the request-sized vectors (the one list of them).
     fn swap_large(&mut self, other: &mut Buffers) {
         use std::mem::swap;
-        swap(&mut self.items, &mut other.items);
-        swap(&mut self.item_rows, &mut other.item_rows);
+        swap(&mut self.group_items, &mut other.group_items);
         swap(&mut self.target_items, &mut other.target_items);
         swap(&mut self.target_rows, &mut other.target_rows);
         swap(&mut self.entries, &mut other.entries);
@@ -354,12 +344,9 @@ impl<'d> PhaseCache<'d> {
             .resize(plan.group_targets.len(), ByteSet::EMPTY);
         b.group_raw.resize(plan.group_targets.len(), None);
         b.slots.resize(plan.slots.len(), None);
-        b.slot_bits.resize(plan.slots.len() * words, 0);
         b.targets.resize(plan.targets, None);
         let h = &plan.hints;
-        let mut items = relabel(b.items);
-        CacheHints::reserve(&h.items, &mut items);
-        CacheHints::reserve(&h.items, &mut b.item_rows);
+        CacheHints::reserve(&h.items, &mut b.group_items);
         let target_items = relabel(b.target_items);
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
@@ -374,13 +361,11 @@ impl<'d> PhaseCache<'d> {
             group_bytes: b.group_bytes,
             group_raw: b.group_raw,
             slots: b.slots,
-            items,
-            item_rows: b.item_rows,
+            group_items: b.group_items,
             targets: b.targets,
             target_items,
             target_rows: b.target_rows,
             entries: b.entries,
-            slot_bits: b.slot_bits,
             values: Transformed {
                 arena: b.arena,
                 scan_of: b.scan_of,
@@ -398,7 +383,7 @@ impl<'d> PhaseCache<'d> {
     pub fn into_buffers(self) -> Buffers {
         let h = &self.plan.hints;
         let v = self.values;
-        CacheHints::record(&h.items, self.items.len());
+        CacheHints::record(&h.items, self.group_items.len());
         CacheHints::record(&h.entries, self.entries.len());
         CacheHints::record(&h.values, v.arena.len());
         CacheHints::record(&h.bits, v.bits.len());
@@ -408,13 +393,11 @@ impl<'d> PhaseCache<'d> {
             group_bytes: self.group_bytes,
             group_raw: self.group_raw,
             slots: self.slots,
-            items: relabel(self.items),
-            item_rows: self.item_rows,
+            group_items: self.group_items,
             targets: self.targets,
             target_items: relabel(self.target_items),
             target_rows: self.target_rows,
             entries: self.entries,
-            slot_bits: self.slot_bits,
             arena: v.arena,
             scan_of: v.scan_of,
             bits: v.bits,
@@ -426,24 +409,16 @@ impl<'d> PhaseCache<'d> {
 
     /// The values of `r`'s slot (`r.plan.slot` must be set), computed on first use.
     pub fn slot<'c>(&'c mut self, slot: u32, r: &Rule) -> SlotView<'c, 'd> {
-        let group = self.plan.slots[slot as usize].group;
         let (start, end) = match self.slots[slot as usize] {
             Some(range) => range,
             None => {
                 let range = self.fill(slot, r);
-                if self.plan.gated_slots.get(slot as usize) == Some(&true) {
-                    self.union_bits(slot, range);
-                }
                 self.slots[slot as usize] = Some(range);
                 range
             }
         };
-        let (first, last) = self.groups[group as usize].unwrap_or_default();
         SlotView {
-            items: self
-                .items
-                .get(first as usize..last as usize)
-                .unwrap_or_default(),
+            items: &self.target_items,
             entries: self
                 .entries
                 .get(start as usize..end as usize)
@@ -454,45 +429,23 @@ impl<'d> PhaseCache<'d> {
 
     /// Whether any value of `slot` has prefilter bit `bit` (filling the
     /// slot from `r`'s targets on first use): when not, a rule whose first
-    /// link is `r` cannot match.
+    /// link is `r` cannot match. The values are asked in turn: keeping a
+    /// union of bits per slot instead cost more than it saved.
     pub fn may_match(&mut self, slot: u32, bit: u32, r: &Rule) -> bool {
         let words = self.values.words;
-        // Only the plan's gated slots record their bits.
-        let recorded = self.plan.gated_slots.get(slot as usize) == Some(&true);
-        if self.prefilter.is_none() || words == 0 || !recorded {
+        if self.prefilter.is_none() || words == 0 {
             return true;
         }
-        self.slot(slot, r);
-        let at = slot as usize * words;
-        match self.slot_bits.get(at..at + words) {
-            Some(bits) => crate::prefilter::has(bits, bit),
-            None => true,
-        }
-    }
-
-    /// Records the union of the bits of `slot`'s entries (`range`).
-    fn union_bits(&mut self, slot: u32, (start, end): (u32, u32)) {
-        let words = self.values.words;
-        let at = slot as usize * words;
-        let Some(into) = self.slot_bits.get_mut(at..at + words) else {
-            return;
-        };
-        let v = &self.values;
-        for e in self
-            .entries
-            .get(start as usize..end as usize)
-            .unwrap_or_default()
-        {
+        let view = self.slot(slot, r);
+        let v = view.values;
+        let (w, mask) = (bit as usize / 64, 1u64 << (bit % 64));
+        view.entries.iter().any(|e| {
             let scan = v.scan_of[e.value as usize];
-            let from = scan as usize * words;
-            match v.bits.get(from..from + words) {
-                Some(bits) if scan != UNSCANNED => {
-                    into.iter_mut().zip(bits).for_each(|(a, b)| *a |= b);
-                }
-                // Not scanned: every operator runs on it.
-                _ => into.fill(u64::MAX),
-            }
-        }
+            scan == UNSCANNED
+                || v.bits
+                    .get(scan as usize * words + w)
+                    .is_none_or(|b| b & mask != 0)
+        })
     }
 
     /// Computes a slot's entries (and its group's items, if not done);
@@ -506,7 +459,7 @@ impl<'d> PhaseCache<'d> {
         let (first, last) = match self.groups[group as usize] {
             Some(range) => range,
             None => {
-                let first = self.items.len() as u32;
+                let first = self.group_items.len() as u32;
                 let ids = self.plan.group_targets.get(group as usize);
                 for (k, t) in r.targets.iter().enumerate() {
                     let id = ids.and_then(|ids| ids.get(k)).map(|&id| id as usize);
@@ -529,17 +482,14 @@ impl<'d> PhaseCache<'d> {
                             range
                         }
                     };
-                    let (from, to) = (from as usize, to as usize);
-                    self.items
-                        .extend_from_slice(self.target_items.get(from..to).unwrap_or_default());
-                    self.item_rows
-                        .extend_from_slice(self.target_rows.get(from..to).unwrap_or_default());
+                    self.group_items.extend(from..to);
                 }
-                let range = (first, self.items.len() as u32);
+                let range = (first, self.group_items.len() as u32);
                 self.groups[group as usize] = Some(range);
                 let mut bytes = ByteSet::EMPTY;
-                for &row in self.item_rows.get(first as usize..).unwrap_or_default() {
-                    if let Some(b) = self.values.row_bytes.get(row as usize) {
+                for &n in self.group_items.get(first as usize..).unwrap_or_default() {
+                    let row = self.target_rows.get(n as usize);
+                    if let Some(b) = row.and_then(|&row| self.values.row_bytes.get(row as usize)) {
                         bytes = bytes.union(*b);
                     }
                 }
@@ -577,11 +527,14 @@ impl<'d> PhaseCache<'d> {
             }
         };
         let start = self.entries.len() as u32;
-        for n in first..last {
-            let Some(item) = self.items.get(n as usize) else {
+        for k in first..last {
+            let Some(&n) = self.group_items.get(k as usize) else {
                 break;
             };
-            let Some(&row) = self.item_rows.get(n as usize) else {
+            let (Some(item), Some(&row)) = (
+                self.target_items.get(n as usize),
+                self.target_rows.get(n as usize),
+            ) else {
                 break;
             };
             let mut last = None;
@@ -600,10 +553,7 @@ impl<'d> PhaseCache<'d> {
                 if let Some(pre) = self.prefilter {
                     self.values.scan(v, &item.value, pre);
                 }
-                self.entries.push(SlotEntry {
-                    item: n - first,
-                    value: v,
-                });
+                self.entries.push(SlotEntry { item: n, value: v });
             }
         }
         (start, self.entries.len() as u32)
@@ -616,10 +566,14 @@ impl<'d> PhaseCache<'d> {
             return *range;
         }
         let start = self.entries.len() as u32;
-        for n in first..last {
-            let (Some(item), Some(&row)) =
-                (self.items.get(n as usize), self.item_rows.get(n as usize))
-            else {
+        for k in first..last {
+            let Some(&n) = self.group_items.get(k as usize) else {
+                break;
+            };
+            let (Some(item), Some(&row)) = (
+                self.target_items.get(n as usize),
+                self.target_rows.get(n as usize),
+            ) else {
                 break;
             };
             // Every row starts with its raw value's entry (see `row`).
@@ -627,10 +581,7 @@ impl<'d> PhaseCache<'d> {
             if let Some(pre) = self.prefilter {
                 self.values.scan(v, &item.value, pre);
             }
-            self.entries.push(SlotEntry {
-                item: n - first,
-                value: v,
-            });
+            self.entries.push(SlotEntry { item: n, value: v });
         }
         let range = (start, self.entries.len() as u32);
         if let Some(cell) = self.group_raw.get_mut(group as usize) {
