@@ -16,8 +16,6 @@ use std::collections::HashMap;
 
 use automaton::Literals;
 
-use crate::transformations::triggers::ByteSet;
-
 /// Literal sets larger than this are not worth a place in the automaton
 /// (the operator runs unfiltered instead): the few CRS rules with hundreds of
 /// literals would make the DFA several times larger (64: 44 MiB RSS with CRS,
@@ -49,13 +47,14 @@ const MAX_DFA_LITERAL_BYTES: usize = 32 * 1024;
 pub struct Prefilter {
     /// Literals of two bytes or more.
     ac: Option<Literals>,
-    /// Per byte value (both cases of a letter alike), `words()` words: the
-    /// bits of the rules with that one-byte literal, as a mask (a byte such
-    /// as `(` serves dozens of rules). Such literals would make the automaton
-    /// report at almost every position; a byte-presence pass is cheaper.
-    byte_masks: Vec<u64>,
-    /// The bytes `byte_masks` has rules for.
-    byte_any: ByteSet,
+    /// Per byte value: its class's bit, or 0 when no rule has the byte as a
+    /// one-byte literal. Bytes whose rules are the same (both cases of a
+    /// letter, at least) share a class. Such literals (a byte such as `(`
+    /// serves dozens of rules) would make the automaton report at almost
+    /// every position; one pass collecting the value's classes is cheaper.
+    byte_class: Vec<u64>,
+    /// Per class, `words()` words: the bits of its rules, as a mask.
+    class_masks: Vec<u64>,
     /// The automaton could not be built: every bit is set.
     always: bool,
     /// Per automaton pattern: the rule bits it sets.
@@ -125,23 +124,47 @@ impl PrefilterBuilder {
             }
         };
         let words = self.nbits.div_ceil(64);
-        let mut byte_masks = vec![0u64; 256 * words];
-        let mut byte_any = ByteSet::EMPTY;
-        for (b, rules) in self.byte_bits {
+        // Each byte's mask; bytes with equal masks form a class. Past 64
+        // classes the rest share the last one: their rules then see a few
+        // more values (a filter only ever lets more through), none fewer.
+        let mut masks = vec![vec![0u64; words]; 256];
+        for (b, rules) in &self.byte_bits {
             // Literals are lowercase; the value's bytes are not folded.
-            for c in [b, b.to_ascii_uppercase()] {
-                let mask = &mut byte_masks[usize::from(c) * words..][..words];
-                for r in &rules {
-                    mask[*r as usize / 64] |= 1 << (r % 64);
+            for c in [*b, b.to_ascii_uppercase()] {
+                for r in rules {
+                    masks[usize::from(c)][*r as usize / 64] |= 1 << (r % 64);
                 }
-                byte_any = byte_any.union(ByteSet::of_list(&[c]));
             }
         }
+        let mut byte_class = vec![0u64; 256];
+        let mut classes: Vec<Vec<u64>> = Vec::new();
+        for (b, mask) in masks.iter().enumerate() {
+            if mask.iter().all(|&w| w == 0) {
+                continue;
+            }
+            let c = match classes.iter().position(|m| m == mask) {
+                Some(c) => c,
+                None if classes.len() < 64 => {
+                    classes.push(mask.clone());
+                    classes.len() - 1
+                }
+                None => {
+                    let last = classes.len() - 1;
+                    classes[last]
+                        .iter_mut()
+                        .zip(mask)
+                        .for_each(|(a, m)| *a |= m);
+                    last
+                }
+            };
+            byte_class[b] = 1 << c;
+        }
+        let class_masks = classes.concat();
         Some(Prefilter {
             ac,
             always,
-            byte_masks,
-            byte_any,
+            byte_class,
+            class_masks,
             bits_of: self.bits_of,
             nbits: self.nbits,
         })
@@ -161,12 +184,16 @@ impl Prefilter {
             bits.fill(u64::MAX);
             return;
         }
-        if self.byte_any != ByteSet::EMPTY {
-            let present = ByteSet::of(value).intersection(self.byte_any);
+        if !self.class_masks.is_empty() {
+            let mut present = 0u64;
+            for &b in value {
+                present |= self.byte_class.get(usize::from(b)).copied().unwrap_or(0);
+            }
             let words = self.words();
-            for c in present.bytes() {
-                let at = usize::from(c) * words;
-                if let Some(mask) = self.byte_masks.get(at..at + words) {
+            while present != 0 {
+                let c = present.trailing_zeros() as usize;
+                present &= present - 1;
+                if let Some(mask) = self.class_masks.get(c * words..(c + 1) * words) {
                     bits.iter_mut().zip(mask).for_each(|(w, m)| *w |= m);
                 }
             }
@@ -228,6 +255,34 @@ mod tests {
         assert!(has(&p.scan(b"a'b"), quote) && !has(&p.scan(b"a'b"), x));
         assert!(has(&p.scan(b"a--b"), quote) && has(&p.scan(b"xa"), x));
         assert!(!has(&p.scan(b"a-b"), quote));
+    }
+
+    /// Bytes with the same rules share a class; past 64 classes the rest
+    /// share the last, so a value still sets every bit it should.
+    #[test]
+    fn byte_classes_never_lose_a_rule() {
+        let mut b = PrefilterBuilder::default();
+        // 100 rules, one distinct byte each (no letters: no case pairs),
+        // and one rule for two of those bytes.
+        let bytes: Vec<u8> = (0x80..0xe4).collect();
+        let bits: Vec<u32> = bytes.iter().map(|&c| b.add(&[vec![c]]).unwrap()).collect();
+        let pair = b.add(&[vec![0x80], vec![0xe3]]).unwrap();
+        let p = b.build().unwrap();
+        for (i, &c) in bytes.iter().enumerate() {
+            let scan = p.scan(&[b'a', c]);
+            assert!(has(&scan, bits[i]), "byte {c:#x}");
+            assert!(has(&scan, pair) || (c != 0x80 && c != 0xe3));
+            // Bytes with classes of their own set no other rule's bit.
+            if i < 63 {
+                assert_eq!(has(&scan, pair), c == 0x80);
+                let others = bits
+                    .iter()
+                    .filter(|&&x| x != bits[i] && has(&scan, x))
+                    .count();
+                assert_eq!(others, 0, "byte {c:#x}");
+            }
+        }
+        assert!(!has(&p.scan(b"plain"), bits[0]));
     }
 
     /// Past the DFA's size bound the NFA walks the same matches.
