@@ -98,6 +98,11 @@ pub struct Plan {
     /// unless some value of the slot has the bit, so the phase loop can
     /// pass it over without reading the rule.
     pub gates: [Vec<Option<(u32, u32)>>; 5],
+    /// Per phase (0-4), per slot: whether a link of the phase with a
+    /// prefilter bit reads the slot. Only then are its values scanned:
+    /// slots read only by operators without literals (`@detectSQLi`,
+    /// `@validateByteRange`, ...) would never look at the scans.
+    pub scanned: [Vec<bool>; 5],
     /// Automata of the links' own literal sets ([`LinkPlan::own`]); `None`
     /// where one could not be built (the operator then runs on every value).
     pub(crate) own_literals: Vec<Option<crate::prefilter::automaton::Literals>>,
@@ -164,6 +169,7 @@ impl Default for Plan {
             hints: CacheHints::default(),
             spare: Default::default(),
             gates: Default::default(),
+            scanned: Default::default(),
             prelude: std::sync::OnceLock::new(),
             own_literals: Vec::new(),
         }
@@ -314,6 +320,7 @@ pub(crate) fn build(set: &mut RuleSet) {
         })
         .collect();
     plan.gates = gates(set);
+    plan.scanned = scanned(set, plan.slots.len());
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are
     // large), the links' own ones on another.
     (plan.prefilters, plan.own_literals) = std::thread::scope(|scope| {
@@ -348,6 +355,26 @@ fn gates(set: &RuleSet) -> [Vec<Option<(u32, u32)>>; 5] {
                 Entry::Marker(_) => None,
             })
             .collect()
+    })
+}
+
+/// [`Plan::scanned`].
+fn scanned(set: &RuleSet, slots: usize) -> [Vec<bool>; 5] {
+    std::array::from_fn(|i| {
+        let mut used = vec![false; slots];
+        for entry in &set.phases[i] {
+            let Entry::Rule(rule) = entry else { continue };
+            let mut link = Some(&**rule);
+            while let Some(r) = link {
+                if let (Some(slot), Some(_)) = (r.plan.slot, r.plan.bit) {
+                    if let Some(u) = used.get_mut(slot as usize) {
+                        *u = true;
+                    }
+                }
+                link = r.chain.as_deref();
+            }
+        }
+        used
     })
 }
 
@@ -446,7 +473,14 @@ mod tests {
         let waf = crs();
         let plan = &waf.rules.plan;
         let (mut slotted, mut bits, mut links, mut own) = (0, 0, 0, Vec::new());
-        for e in waf.rules.phases.iter().flatten() {
+        let mut scanned: [Vec<bool>; 5] = std::array::from_fn(|_| vec![false; plan.slots.len()]);
+        for (phase, e) in waf
+            .rules
+            .phases
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.iter().map(move |e| (i, e)))
+        {
             let Entry::Rule(r) = e else { continue };
             let mut link = Some(&**r);
             while let Some(l) = link {
@@ -469,6 +503,7 @@ mod tests {
                     r.id
                 );
                 if let Some(s) = l.plan.slot {
+                    scanned[phase][s as usize] |= l.plan.bit.is_some();
                     assert!(l.targets.iter().all(|t| t.var.is_data()), "rule {}", r.id);
                     assert_eq!(plan.slots[s as usize].multi, l.multi_match, "rule {}", r.id);
                 }
@@ -486,6 +521,12 @@ mod tests {
         assert!(own.contains(&934_100) && own.contains(&942_290), "{own:?}");
         assert_eq!(plan.own_literals.len(), own.len());
         assert!(plan.prefilters[1].is_some(), "phase 2 has a prefilter");
+        // A phase scans the values of exactly the slots its bit links read
+        // (a slot it scans for nothing costs a scan per value; one it
+        // skips would let every value through those links' prefilter).
+        assert_eq!(plan.scanned, scanned);
+        let unscanned = scanned[1].iter().filter(|&&s| !s).count();
+        assert!(unscanned > 0 && unscanned < scanned[1].len(), "{unscanned}");
     }
 
     #[test]

@@ -28,13 +28,16 @@ pub(super) struct PhaseCache<'d> {
     plan: &'d Plan,
     /// The phase's prefilter, if any.
     prefilter: Option<&'d Prefilter>,
+    /// Per slot: whether its values are scanned ([`Plan::scanned`]).
+    scanned: &'d [bool],
     /// Items of each target list, by group: a range of `group_items`.
     groups: Vec<Option<(u32, u32)>>,
     /// Per group (once collected): the bytes of all its raw values. A slot
     /// whose pipeline needs none of them holds exactly the raw values.
     group_bytes: Vec<ByteSet>,
-    /// Per group: its raw values' entries, made once for every such slot.
-    group_raw: Vec<Option<(u32, u32)>>,
+    /// Per group: its raw values' entries, made once for every such slot,
+    /// and whether they are scanned.
+    group_raw: Vec<Option<(u32, u32, bool)>>,
     /// Entries of each slot: a range of `entries`.
     slots: Vec<Option<(u32, u32)>>,
     /// Every group's items, one after another (a group is collected at
@@ -251,7 +254,7 @@ impl<'c, 'd> SlotView<'c, 'd> {
 pub(super) struct Buffers {
     groups: Vec<Option<(u32, u32)>>,
     group_bytes: Vec<ByteSet>,
-    group_raw: Vec<Option<(u32, u32)>>,
+    group_raw: Vec<Option<(u32, u32, bool)>>,
     slots: Vec<Option<(u32, u32)>>,
     group_items: Vec<u32>,
     targets: Vec<Option<(u32, u32)>>,
@@ -357,6 +360,7 @@ impl<'d> PhaseCache<'d> {
             data,
             plan,
             prefilter,
+            scanned: &plan.scanned[usize::from(phase.clamp(1, 5) - 1)],
             groups: b.groups,
             group_bytes: b.group_bytes,
             group_raw: b.group_raw,
@@ -508,9 +512,12 @@ impl<'d> PhaseCache<'d> {
             .get(pipeline as usize)
             .and_then(|x| x.triggers);
         let bytes = self.group_bytes.get(group as usize).copied();
+        let pre = self
+            .prefilter
+            .filter(|_| self.scanned.get(slot as usize) == Some(&true));
         if let (Some(t), Some(bytes)) = (triggers, bytes) {
             if !bytes.intersects(&t) {
-                return self.raw_entries(group, first, last);
+                return self.raw_entries(group, first, last, pre);
             }
         }
         // multiMatch: the value before the pipeline and after each step
@@ -550,7 +557,7 @@ impl<'d> PhaseCache<'d> {
                     continue;
                 }
                 last = origin;
-                if let Some(pre) = self.prefilter {
+                if let Some(pre) = pre {
                     self.values.scan(v, &item.value, pre);
                 }
                 self.entries.push(SlotEntry { item: n, value: v });
@@ -560,10 +567,28 @@ impl<'d> PhaseCache<'d> {
     }
 
     /// The entries of group `group`'s raw values (items `first..last`),
-    /// made on first use.
-    fn raw_entries(&mut self, group: u32, first: u32, last: u32) -> (u32, u32) {
-        if let Some(Some(range)) = self.group_raw.get(group as usize) {
-            return *range;
+    /// made on first use; scanned with `pre` when given.
+    fn raw_entries(
+        &mut self,
+        group: u32,
+        first: u32,
+        last: u32,
+        pre: Option<&Prefilter>,
+    ) -> (u32, u32) {
+        if let Some(Some((start, end, scanned))) = self.group_raw.get(group as usize).copied() {
+            // Made for a slot without scans, now read by one with.
+            if let (Some(pre), false) = (pre, scanned) {
+                for k in start..end {
+                    let Some(e) = self.entries.get(k as usize).copied() else {
+                        break;
+                    };
+                    if let Some(item) = self.target_items.get(e.item as usize) {
+                        self.values.scan(e.value, &item.value, pre);
+                    }
+                }
+                self.group_raw[group as usize] = Some((start, end, true));
+            }
+            return (start, end);
         }
         let start = self.entries.len() as u32;
         for k in first..last {
@@ -578,16 +603,16 @@ impl<'d> PhaseCache<'d> {
             };
             // Every row starts with its raw value's entry (see `row`).
             let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
-            if let Some(pre) = self.prefilter {
+            if let Some(pre) = pre {
                 self.values.scan(v, &item.value, pre);
             }
             self.entries.push(SlotEntry { item: n, value: v });
         }
-        let range = (start, self.entries.len() as u32);
+        let end = self.entries.len() as u32;
         if let Some(cell) = self.group_raw.get_mut(group as usize) {
-            *cell = Some(range);
+            *cell = Some((start, end, pre.is_some()));
         }
-        range
+        (start, end)
     }
 
     /// `raw` (request/response data, unchanged for the phase) through
