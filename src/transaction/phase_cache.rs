@@ -14,12 +14,14 @@ use crate::variables::{Item, TxData};
 /// "Not scanned": the value has no prefilter bits (every operator runs).
 const UNSCANNED: u32 = u32::MAX;
 
-/// One entry of a slot: the item's index in the phase's collected items and
-/// its transformed value's index in the store.
+/// One entry of a slot: the item's index in the phase's collected items,
+/// its transformed value's index in the store and that value's scan (or
+/// [`UNSCANNED`]), read by every rule of the slot.
 #[derive(Clone, Copy)]
 pub(super) struct SlotEntry {
     pub item: u32,
     pub value: u32,
+    scan: u32,
 }
 
 /// The phase's cache; borrows the data it was built over.
@@ -196,11 +198,11 @@ impl Transformed {
         }
     }
 
-    /// Scans the value at `i` unless done; a value stored once is scanned
-    /// once for every pipeline that leads to it.
-    fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) {
+    /// Scans the value at `i` unless done (a value stored once is scanned
+    /// once for every pipeline that leads to it); its scan.
+    fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
         if self.scan_of[i as usize] != UNSCANNED {
-            return;
+            return self.scan_of[i as usize];
         }
         let o = self.origin(i);
         let mut n = self.scan_of[o as usize];
@@ -216,6 +218,7 @@ impl Transformed {
             self.scan_of[o as usize] = n;
         }
         self.scan_of[i as usize] = n;
+        n
     }
 }
 
@@ -236,11 +239,10 @@ impl<'c, 'd> SlotView<'c, 'd> {
     /// Whether the prefilter lets the rule with `bit` see `e`'s value.
     pub fn passes(&self, e: SlotEntry, bit: u32) -> bool {
         let v = self.values;
-        let scan = v.scan_of[e.value as usize];
-        if scan == UNSCANNED {
+        if e.scan == UNSCANNED {
             return true;
         }
-        let at = scan as usize * v.words;
+        let at = e.scan as usize * v.words;
         match v.bits.get(at..at + v.words) {
             Some(bits) => crate::prefilter::has(bits, bit),
             None => true,
@@ -444,10 +446,9 @@ impl<'d> PhaseCache<'d> {
         let v = view.values;
         let (w, mask) = (bit as usize / 64, 1u64 << (bit % 64));
         view.entries.iter().any(|e| {
-            let scan = v.scan_of[e.value as usize];
-            scan == UNSCANNED
+            e.scan == UNSCANNED
                 || v.bits
-                    .get(scan as usize * words + w)
+                    .get(e.scan as usize * words + w)
                     .is_none_or(|b| b & mask != 0)
         })
     }
@@ -557,10 +558,15 @@ impl<'d> PhaseCache<'d> {
                     continue;
                 }
                 last = origin;
-                if let Some(pre) = pre {
-                    self.values.scan(v, &item.value, pre);
-                }
-                self.entries.push(SlotEntry { item: n, value: v });
+                let scan = match pre {
+                    Some(pre) => self.values.scan(v, &item.value, pre),
+                    None => UNSCANNED,
+                };
+                self.entries.push(SlotEntry {
+                    item: n,
+                    value: v,
+                    scan,
+                });
             }
         }
         (start, self.entries.len() as u32)
@@ -583,7 +589,7 @@ impl<'d> PhaseCache<'d> {
                         break;
                     };
                     if let Some(item) = self.target_items.get(e.item as usize) {
-                        self.values.scan(e.value, &item.value, pre);
+                        self.entries[k as usize].scan = self.values.scan(e.value, &item.value, pre);
                     }
                 }
                 self.group_raw[group as usize] = Some((start, end, true));
@@ -603,10 +609,15 @@ impl<'d> PhaseCache<'d> {
             };
             // Every row starts with its raw value's entry (see `row`).
             let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
-            if let Some(pre) = pre {
-                self.values.scan(v, &item.value, pre);
-            }
-            self.entries.push(SlotEntry { item: n, value: v });
+            let scan = match pre {
+                Some(pre) => self.values.scan(v, &item.value, pre),
+                None => UNSCANNED,
+            };
+            self.entries.push(SlotEntry {
+                item: n,
+                value: v,
+                scan,
+            });
         }
         let end = self.entries.len() as u32;
         if let Some(cell) = self.group_raw.get_mut(group as usize) {
