@@ -969,6 +969,7 @@ impl Transaction {
 
     /// Evaluates one link's targets and operator into `found`; nothing is
     /// changed yet.
+    #[inline(never)]
     fn eval_link(
         &mut self,
         r: &Rule,
