@@ -20,6 +20,11 @@ pub struct Collection {
     /// pooled TX collection (see `transaction::spare`) then sets CRS's
     /// dozens of keys per request without two allocations each.
     spare: Vec<Vec<u8>>,
+    /// After [`Collection::copy_from`]: the source (its address and entry
+    /// count) and the positions of the entries whose value changed since,
+    /// so that copying the same source again restores only those. `None`
+    /// when not known (an entry was removed, so positions moved).
+    copied: Option<(usize, usize, Vec<u32>)>,
 }
 
 /// Most emptied buffers a collection keeps.
@@ -39,15 +44,15 @@ impl Collection {
 
     /// Sets `key` to `value`.
     pub fn set(&mut self, key: &[u8], value: Vec<u8>) {
-        if key.iter().any(u8::is_ascii_uppercase) {
-            self.map.insert(key.to_ascii_lowercase(), value);
-            return;
-        }
+        let key = lower(key);
         // Updating an entry (anomaly scores) needs no new key.
-        match self.map.get_mut(key) {
-            Some(v) => *v = value,
+        match self.map.get_full_mut(&*key) {
+            Some((i, _, v)) => {
+                *v = value;
+                self.changed(i);
+            }
             None => {
-                let k = self.new_key(key);
+                let k = self.new_key(&key);
                 self.map.insert(k, value);
             }
         }
@@ -66,17 +71,33 @@ impl Collection {
     /// for a new key): counters such as anomaly scores change without
     /// allocating.
     pub fn update(&mut self, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) {
-        if key.iter().any(u8::is_ascii_uppercase) {
-            f(self.map.entry(key.to_ascii_lowercase()).or_default());
-            return;
-        }
-        match self.map.get_mut(key) {
-            Some(v) => f(v),
+        let key = lower(key);
+        match self.map.get_full_mut(&*key) {
+            Some((i, _, v)) => {
+                f(v);
+                self.changed(i);
+            }
             None => {
                 let mut v = self.spare.pop().unwrap_or_default();
                 f(&mut v);
-                let k = self.new_key(key);
+                let k = self.new_key(&key);
                 self.map.insert(k, v);
+            }
+        }
+    }
+
+    /// Notes that entry `i` changed, for [`Collection::copy_from`].
+    #[inline]
+    fn changed(&mut self, i: usize) {
+        if let Some((_, n, changed)) = &mut self.copied {
+            if i < *n {
+                // Rewritten more often than there are entries: a whole
+                // copy is as cheap.
+                if changed.len() >= *n {
+                    self.copied = None;
+                } else {
+                    changed.push(i as u32);
+                }
             }
         }
     }
@@ -84,12 +105,18 @@ impl Collection {
     /// Removes `key`.
     pub fn remove(&mut self, key: &[u8]) {
         // Keeps the others' order.
-        self.map.shift_remove(&key.to_ascii_lowercase());
+        if self.map.shift_remove(&key.to_ascii_lowercase()).is_some() {
+            self.copied = None;
+        }
     }
 
     /// Removes keys matching `sel`.
     pub fn remove_matching(&mut self, sel: &KeySel) {
+        let before = self.map.len();
         self.map.retain(|k, _| !sel.matches(k));
+        if self.map.len() != before {
+            self.copied = None;
+        }
     }
 
     /// Iterates entries in the order they were first set.
@@ -101,14 +128,43 @@ impl Collection {
     /// keeping its buffers: entries past `other`'s count go to the spares,
     /// the others are overwritten in place, so a collection that had as many
     /// entries takes the copy without allocating.
+    ///
+    /// Copying the source of the last copy again only restores what changed
+    /// since: the entries added are retired and the values rewritten are
+    /// copied back (a pooled TX collection, primed from the rule set's
+    /// prelude, keeps its ~50 entries and sees a few dozen writes per
+    /// request).
     pub fn copy_from(&mut self, other: &Collection) {
-        self.retire_from(other.map.len());
-        self.map.clone_from(&other.map);
+        let n = other.map.len();
+        let source = std::ptr::from_ref(other) as usize;
+        match self.copied.take() {
+            Some((s, m, mut changed)) if s == source && m == n && self.map.len() >= n => {
+                self.retire_from(n);
+                for &i in &changed {
+                    let i = i as usize;
+                    if let (Some((_, v)), Some((_, o))) =
+                        (self.map.get_index_mut(i), other.map.get_index(i))
+                    {
+                        v.clone_from(o);
+                    }
+                }
+                changed.clear();
+                self.copied = Some((source, n, changed));
+            }
+            previous => {
+                self.retire_from(n);
+                self.map.clone_from(&other.map);
+                let mut changed = previous.map(|(_, _, c)| c).unwrap_or_default();
+                changed.clear();
+                self.copied = Some((source, n, changed));
+            }
+        }
     }
 
     /// Removes every entry, keeping the memory.
     pub fn clear(&mut self) {
         self.retire_from(0);
+        self.copied = None;
     }
 
     /// Removes the entries from the `n`th on, keeping their emptied key and
@@ -154,6 +210,15 @@ impl Collection {
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+/// `key` lower-cased, borrowed when it already is.
+fn lower(key: &[u8]) -> Cow<'_, [u8]> {
+    if key.iter().any(u8::is_ascii_uppercase) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
     }
 }
 
@@ -758,6 +823,54 @@ mod tests {
 
     /// A cleared collection keeps its entries' buffers, and new entries
     /// start from them empty: nothing of the old values shows.
+    /// A second copy of the same source restores only what changed, and
+    /// the result is always the source again: after rewrites (through
+    /// every setter, upper-case keys included), additions, removals and a
+    /// copy of another source in between.
+    #[test]
+    fn copies_of_the_same_source_restore_it() {
+        let mut src = Collection::default();
+        for k in ["a", "b", "c", "d"] {
+            src.set_bytes(k.as_bytes(), format!("v{k}").as_bytes());
+        }
+        let mut other = Collection::default();
+        other.set_bytes(b"z", b"1");
+        let entries = |c: &Collection| -> Vec<(Vec<u8>, Vec<u8>)> {
+            c.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()
+        };
+        let mut c = Collection::default();
+        type Change = fn(&mut Collection);
+        let changes: [Change; 7] = [
+            |c| c.set_bytes(b"b", b"changed"),
+            |c| c.set(b"C", b"upper".to_vec()),
+            |c| c.update(b"a", |v| v.push(b'!')),
+            |c| c.set_bytes(b"new", b"added"),
+            |c| c.remove(b"b"),
+            |c| c.remove_matching(&KeySel::Key(b"d".to_vec())),
+            |c| {
+                for _ in 0..10 {
+                    c.update(b"a", |v| v.push(b'+'));
+                }
+            },
+        ];
+        for round in 0..3 {
+            for (n, change) in changes.iter().enumerate() {
+                c.copy_from(&src);
+                assert_eq!(entries(&c), entries(&src), "round {round}, before {n}");
+                change(&mut c);
+                assert_ne!(entries(&c), entries(&src), "change {n} changes");
+                c.copy_from(&src);
+                assert_eq!(entries(&c), entries(&src), "round {round}, after {n}");
+                assert_eq!(c.get(b"b"), Some(&b"vb"[..]));
+                // All changes at once.
+                changes.iter().for_each(|f| f(&mut c));
+            }
+            c.copy_from(&other);
+            assert_eq!(entries(&c), entries(&other));
+            c.set_bytes(b"z", b"2");
+        }
+    }
+
     #[test]
     fn cleared_buffers_serve_new_entries_empty() {
         let mut c = Collection::default();
