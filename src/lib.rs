@@ -44,7 +44,9 @@ mod waf;
 
 pub use error::Error;
 pub use rules::{EngineConfig, RuleEngineMode};
-pub use transaction::{Interruption, InterruptionAction, MatchedRule, MatchedVar, Transaction};
+pub use transaction::{
+    Interruption, InterruptionAction, MatchedRule, MatchedVar, RuleInfo, Transaction,
+};
 pub use waf::{Waf, WafBuilder};
 
 /// The recommended base configuration (`coraza.conf-recommended`): load it

@@ -161,7 +161,7 @@ impl MatchLog {
                 "msg": e.rule.msg,
                 "data": e.rule.data,
                 "severity": e.rule.severity,
-                "tags": e.rule.tags.to_vec(),
+                "tags": e.rule.info.tags.to_vec(),
                 "disruptive": e.rule.disruptive,
                 "error_log": e.rule.error_log,
             })

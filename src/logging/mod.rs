@@ -84,18 +84,18 @@ pub fn error_log_line(
     }
     l.push_str(&format!(
         "[file \"{}\"] [line \"{}\"] [id \"{}\"] [rev \"{}\"] [msg \"{}\"] [data \"{}\"] [severity \"{}\"] [ver \"{}\"] [maturity \"{}\"] [accuracy \"{}\"]",
-        escape(&m.file, MAX_FIELD),
+        escape(&m.info.file, MAX_FIELD),
         m.line,
         m.id,
-        escape(&m.rev, MAX_FIELD),
+        escape(&m.info.rev, MAX_FIELD),
         escape(&m.msg, MAX_FIELD),
         escape(&m.data, MAX_FIELD),
         m.severity.map(severity_name).unwrap_or(""),
-        escape(&m.ver, MAX_FIELD),
+        escape(&m.info.ver, MAX_FIELD),
         m.maturity.unwrap_or(0),
         m.accuracy.unwrap_or(0),
     ));
-    for t in m.tags.iter() {
+    for t in &m.info.tags {
         l.push_str(&format!(" [tag \"{}\"]", escape(t, MAX_FIELD)));
     }
     l.push_str(&format!(

@@ -535,8 +535,7 @@ impl Compiler {
             skip: draft.skip,
             skip_after: draft.skip_after.map(|m| (m, usize::MAX)),
             chain: None,
-            shared_tags: Arc::from(Vec::new()),
-            shared_ver: Arc::from(""),
+            info: Arc::default(),
             plan: Default::default(),
             target_names: Vec::new(),
         };
@@ -587,8 +586,12 @@ impl Compiler {
             let len = p.len();
             for (i, e) in p.iter_mut().enumerate() {
                 if let Entry::Rule(r) = e {
-                    r.shared_tags = Arc::from(r.meta.tags.clone());
-                    r.shared_ver = Arc::from(r.meta.ver.as_str());
+                    r.info = Arc::new(crate::transaction::RuleInfo {
+                        file: r.file.clone(),
+                        tags: r.meta.tags.clone(),
+                        ver: r.meta.ver.clone(),
+                        rev: r.meta.rev.clone(),
+                    });
                     r.name_targets();
                     if let Some((name, target)) = &mut r.skip_after {
                         if !self.markers.contains(name.as_str())

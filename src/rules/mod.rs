@@ -91,10 +91,9 @@ pub struct Rule {
     pub skip_after: Option<(String, usize)>,
     /// The next link of the chain.
     pub chain: Option<Box<Rule>>,
-    /// `meta.tags`, shared with every match report (filled when loading ends).
-    pub shared_tags: Arc<[String]>,
-    /// `meta.ver`, shared likewise.
-    pub shared_ver: Arc<str>,
+    /// File, tags, `ver` and `rev`, shared with every match report (filled
+    /// when loading ends).
+    pub info: Arc<crate::transaction::RuleInfo>,
     /// Where the phase cache keeps this link's values (set when loading ends).
     pub plan: plan::LinkPlan,
     /// Match names of the targets that name one key (`TX:anomaly_score`),

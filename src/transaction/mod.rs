@@ -66,6 +66,19 @@ pub struct MatchedVar {
     pub value: Arc<[u8]>,
 }
 
+/// The parts of a rule every report of its matches repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// Rule file.
+    pub file: Arc<str>,
+    /// `tag` actions.
+    pub tags: Vec<String>,
+    /// `ver`.
+    pub ver: String,
+    /// `rev`.
+    pub rev: String,
+}
+
 /// A rule that matched during the transaction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchedRule {
@@ -73,8 +86,9 @@ pub struct MatchedRule {
     pub id: u64,
     /// Phase it ran in.
     pub phase: u8,
-    /// Rule file (shared with the rule set).
-    pub file: Arc<str>,
+    /// What the rule set says about the rule: file, tags, `ver`, `rev`
+    /// (shared with it: one reference count per match, not one per field).
+    pub info: Arc<RuleInfo>,
     /// 1-based line.
     pub line: usize,
     /// Expanded `msg`.
@@ -83,12 +97,6 @@ pub struct MatchedRule {
     pub data: String,
     /// Severity 0-7, when set.
     pub severity: Option<u8>,
-    /// `tag` actions.
-    pub tags: Arc<[String]>,
-    /// `ver`.
-    pub ver: Arc<str>,
-    /// `rev`.
-    pub rev: String,
     /// `maturity`.
     pub maturity: Option<u8>,
     /// `accuracy`.
@@ -887,14 +895,11 @@ impl Transaction {
             let mut m = MatchedRule {
                 id: rule.id,
                 phase,
-                file: rule.file.clone(),
+                info: rule.info.clone(),
                 line: rule.line,
                 msg,
                 data,
                 severity: rule.meta.severity,
-                tags: rule.shared_tags.clone(),
-                ver: rule.shared_ver.clone(),
-                rev: rule.meta.rev.clone(),
                 maturity: rule.meta.maturity,
                 accuracy: rule.meta.accuracy,
                 log: rule.log,
