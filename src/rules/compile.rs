@@ -538,6 +538,7 @@ impl Compiler {
             info: Arc::default(),
             plan: Default::default(),
             target_names: Vec::new(),
+            tx_hint: Default::default(),
         };
         if is_link && (rule.skip > 0 || rule.skip_after.is_some()) {
             return Err(Error::at(

@@ -100,6 +100,9 @@ pub struct Rule {
     /// made once so a match shares them instead of building its own
     /// (set when loading ends).
     pub target_names: Vec<(crate::variables::Var, Vec<u8>, Arc<str>)>,
+    /// For a `TX:key` link ([`plan::LinkPlan::tx_key`]): where TX held the
+    /// key when last read.
+    pub tx_hint: crate::variables::KeyHint,
 }
 
 impl Rule {

@@ -954,7 +954,7 @@ impl Transaction {
             return;
         };
         let KeySel::Key(key) = &t.sel else { return };
-        let Some(value) = self.vars.tx.get_exact(key) else {
+        let Some(value) = self.vars.tx.get_hinted(key, &r.tx_hint) else {
             return;
         };
         let arg = std::cell::OnceCell::new();
