@@ -852,8 +852,6 @@ mod tests {
         assert_eq!(keys(&c), [&b"a"[..], b"c", b"b"]);
     }
 
-    /// A cleared collection keeps its entries' buffers, and new entries
-    /// start from them empty: nothing of the old values shows.
     /// A hinted read finds what an exact one finds, whatever the hint
     /// says: right, stale after a removal moved the keys, or past the end.
     #[test]
@@ -925,6 +923,8 @@ mod tests {
         }
     }
 
+    /// A cleared collection keeps its entries' buffers, and new entries
+    /// start from them empty: nothing of the old values shows.
     #[test]
     fn cleared_buffers_serve_new_entries_empty() {
         let mut c = Collection::default();
