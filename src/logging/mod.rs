@@ -24,25 +24,57 @@ const MAX_VALUE: usize = 200;
 /// Makes `s` safe inside `[name "..."]` on one line: quotes and backslashes
 /// escaped, control bytes as `\xHH`, long text cut.
 pub fn escape(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max) + 8);
-    for (n, c) in s.chars().enumerate() {
-        if n >= max {
-            out.push_str("...");
-            break;
+    Escaped(s, max).to_string()
+}
+
+/// [`escape`] as it is written out, without a string of its own.
+struct Escaped<'a>(&'a str, usize);
+
+/// Bytes [`Escaped`] rewrites.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == 0x7f || b == b'"' || b == b'\\'
+}
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Escaped(s, max) = *self;
+        // Most fields (file names, tags, messages) need nothing.
+        if s.len() <= max && !s.bytes().any(needs_escape) {
+            return f.write_str(s);
         }
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+        // At most `max` characters: cut at the byte where the next begins.
+        // (No more bytes than `max`: no more characters either.)
+        let (text, cut) = match s.len() > max {
+            true => match s.char_indices().nth(max) {
+                Some((at, _)) => (&s[..at], true),
+                None => (s, false),
+            },
+            false => (s, false),
+        };
+        // Runs of bytes that need nothing are written whole; the bytes
+        // rewritten are all ASCII, so a run always ends at a character.
+        let mut run = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if !needs_escape(b) {
+                continue;
             }
-            c => out.push(c),
+            f.write_str(&text[run..i])?;
+            match b {
+                b'"' => f.write_str("\\\"")?,
+                b'\\' => f.write_str("\\\\")?,
+                b'\n' => f.write_str("\\n")?,
+                b'\r' => f.write_str("\\r")?,
+                b'\t' => f.write_str("\\t")?,
+                b => write!(f, "\\x{b:02x}")?,
+            }
+            run = i + 1;
         }
+        f.write_str(&text[run..])?;
+        if cut {
+            f.write_str("...")?;
+        }
+        Ok(())
     }
-    out
 }
 
 fn capitalised(op: &str) -> String {
@@ -60,50 +92,58 @@ pub fn error_log_line(
     it: Option<&Interruption>,
     cx: &LogContext,
 ) -> String {
-    let mut l = String::with_capacity(512);
-    l.push_str(&format!("[client {}] ModSecurity: ", cx.client_ip));
+    use std::fmt::Write as _;
+    let mut l = String::with_capacity(768);
+    // Writing to a String cannot fail.
+    let _ = write!(l, "[client {}] ModSecurity: ", cx.client_ip);
     match it {
-        Some(i) if m.disruptive && i.rule_id == m.id => l.push_str(&format!(
-            "Access denied with code {} (phase {}). ",
-            i.status, m.phase
-        )),
+        Some(i) if m.disruptive && i.rule_id == m.id => {
+            let _ = write!(
+                l,
+                "Access denied with code {} (phase {}). ",
+                i.status, m.phase
+            );
+        }
         _ => l.push_str("Warning. "),
     }
     match (&rule.operator, m.matched.last()) {
         (Some(op), Some(var)) => {
             let value = String::from_utf8_lossy(&var.value);
-            l.push_str(&format!(
+            let _ = write!(
+                l,
                 "Matched \"Operator `{}' with parameter `{}' against variable `{}' (Value: `{}' ) ",
                 capitalised(&op.name),
-                escape(&op.arg, MAX_VALUE),
-                escape(&var.name, MAX_VALUE),
-                escape(&value, MAX_VALUE)
-            ));
+                Escaped(&op.arg, MAX_VALUE),
+                Escaped(&var.name, MAX_VALUE),
+                Escaped(&value, MAX_VALUE)
+            );
         }
         _ => l.push_str("Unconditional match in SecAction. "),
     }
-    l.push_str(&format!(
+    let _ = write!(
+        l,
         "[file \"{}\"] [line \"{}\"] [id \"{}\"] [rev \"{}\"] [msg \"{}\"] [data \"{}\"] [severity \"{}\"] [ver \"{}\"] [maturity \"{}\"] [accuracy \"{}\"]",
-        escape(&m.info.file, MAX_FIELD),
+        Escaped(&m.info.file, MAX_FIELD),
         m.line,
         m.id,
-        escape(&m.info.rev, MAX_FIELD),
-        escape(&m.msg, MAX_FIELD),
-        escape(&m.data, MAX_FIELD),
+        Escaped(&m.info.rev, MAX_FIELD),
+        Escaped(&m.msg, MAX_FIELD),
+        Escaped(&m.data, MAX_FIELD),
         m.severity.map(severity_name).unwrap_or(""),
-        escape(&m.info.ver, MAX_FIELD),
+        Escaped(&m.info.ver, MAX_FIELD),
         m.maturity.unwrap_or(0),
         m.accuracy.unwrap_or(0),
-    ));
+    );
     for t in &m.info.tags {
-        l.push_str(&format!(" [tag \"{}\"]", escape(t, MAX_FIELD)));
+        let _ = write!(l, " [tag \"{}\"]", Escaped(t, MAX_FIELD));
     }
-    l.push_str(&format!(
+    let _ = write!(
+        l,
         " [hostname \"{}\"] [uri \"{}\"] [unique_id \"{}\"]",
-        escape(&cx.hostname, MAX_FIELD),
-        escape(&cx.uri, MAX_FIELD),
-        escape(&cx.unique_id, MAX_FIELD)
-    ));
+        Escaped(&cx.hostname, MAX_FIELD),
+        Escaped(&cx.uri, MAX_FIELD),
+        Escaped(&cx.unique_id, MAX_FIELD)
+    );
     l
 }
 
@@ -115,5 +155,8 @@ mod tests {
     fn escapes_to_one_line() {
         assert_eq!(escape("a\"b\nc\u{1}", 100), "a\\\"b\\nc\\x01");
         assert_eq!(escape("abcdef", 3), "abc...");
+        assert_eq!(escape("abc", 3), "abc");
+        assert_eq!(escape("a\\b\x7f\t", 10), "a\\\\b\\x7f\\t");
+        assert_eq!(escape("ééé", 2), "éé...");
     }
 }
