@@ -231,6 +231,9 @@ pub struct Transaction {
     found_buf: Vec<Found>,
     /// A matched variable's name, written before it is shared.
     name_buf: String,
+    /// What every error-log line of the phase repeats, made at its first
+    /// logged match (the data it comes from does not change within a phase).
+    log_cx: Option<crate::logging::LogContext>,
     /// A `setvar` value, expanded before it is copied into the collection.
     setvar_buf: Vec<u8>,
     /// A `setvar` key, expanded likewise.
@@ -286,6 +289,7 @@ impl Transaction {
             item_buf: Vec::with_capacity(16),
             cache_buffers: rules.plan.spare.take_cache().unwrap_or_default(),
             found_buf: Vec::with_capacity(16),
+            log_cx: None,
             name_buf: String::with_capacity(64),
             setvar_buf: Vec::new(),
             setvar_key: Vec::new(),
@@ -689,6 +693,7 @@ impl Transaction {
             Some(AllowScope::Phase) => self.allow = None,
             _ => {}
         }
+        self.log_cx = None;
         let rules = self.rules.clone();
         let data = self.vars.data.clone();
         let mut buffers = std::mem::take(&mut self.cache_buffers);
@@ -909,12 +914,13 @@ impl Transaction {
             };
             // Only logged rules get a line: formatting is the costliest part of a match.
             if rule.log {
-                m.error_log = crate::logging::error_log_line(
-                    &m,
-                    rule,
-                    self.interruption.as_ref(),
-                    &self.log_context(),
-                );
+                let cx = match self.log_cx.take() {
+                    Some(cx) => cx,
+                    None => self.log_context(),
+                };
+                m.error_log =
+                    crate::logging::error_log_line(&m, rule, self.interruption.as_ref(), &cx);
+                self.log_cx = Some(cx);
             }
             self.matched.rules.push(m);
         }
