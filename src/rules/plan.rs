@@ -106,6 +106,9 @@ pub struct Plan {
     /// Automata of the links' own literal sets ([`LinkPlan::own`]); `None`
     /// where one could not be built (the operator then runs on every value).
     pub(crate) own_literals: Vec<Option<crate::prefilter::automaton::Literals>>,
+    /// Per own literal set: its shortest literal's length. A value shorter
+    /// holds none of them (CRS's ARGS values are often a few bytes).
+    pub(crate) own_min_len: Vec<usize>,
     /// The state phase 1's TX-only start leaves, worked out when the rule
     /// set is built (see [`crate::transaction::Prelude`]).
     pub(crate) prelude: std::sync::OnceLock<crate::transaction::Prelude>,
@@ -172,6 +175,7 @@ impl Default for Plan {
             scanned: Default::default(),
             prelude: std::sync::OnceLock::new(),
             own_literals: Vec::new(),
+            own_min_len: Vec::new(),
         }
     }
 }
@@ -321,6 +325,10 @@ pub(crate) fn build(set: &mut RuleSet) {
         .collect();
     plan.gates = gates(set);
     plan.scanned = scanned(set, plan.slots.len());
+    plan.own_min_len = own_sets
+        .iter()
+        .map(|l| l.iter().map(Vec::len).min().unwrap_or(0))
+        .collect();
     // Each phase's automaton on its own thread (phases 1, 2 and 4 are
     // large), the links' own ones on another.
     (plan.prefilters, plan.own_literals) = std::thread::scope(|scope| {
@@ -443,6 +451,7 @@ pub(crate) fn drop_prefilter(set: &mut RuleSet) {
     set.plan.prefilters = Default::default();
     set.plan.gates = Default::default();
     set.plan.own_literals = Vec::new();
+    set.plan.own_min_len = Vec::new();
     for entry in set.phases.iter_mut().flatten() {
         let Entry::Rule(rule) = entry else { continue };
         let mut link: Option<&mut Rule> = Some(rule);
@@ -520,6 +529,10 @@ mod tests {
         assert!(bits > 250, "{bits} of {links}");
         assert!(own.contains(&934_100) && own.contains(&942_290), "{own:?}");
         assert_eq!(plan.own_literals.len(), own.len());
+        // Their shortest literal: at least three bytes (see
+        // `worth_own_automaton`), so shorter values skip the automaton.
+        assert_eq!(plan.own_min_len.len(), own.len());
+        assert!(plan.own_min_len.iter().all(|&m| m >= 3), "{:?}", plan.own_min_len);
         assert!(plan.prefilters[1].is_some(), "phase 2 has a prefilter");
         // A phase scans the values of exactly the slots its bit links read
         // (a slot it scans for nothing costs a scan per value; one it

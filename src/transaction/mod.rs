@@ -1036,11 +1036,13 @@ impl Transaction {
                 });
             }
         };
-        let own = r
-            .plan
-            .own
-            .and_then(|n| rules.plan.own_literals.get(n as usize))
-            .and_then(Option::as_ref);
+        let own = r.plan.own.and_then(|n| {
+            let l = rules.plan.own_literals.get(n as usize)?.as_ref()?;
+            Some((
+                l,
+                rules.plan.own_min_len.get(n as usize).copied().unwrap_or(0),
+            ))
+        });
         if let Some(slot) = r.plan.slot {
             let view = cache.slot(slot, r);
             for &e in view.entries {
@@ -1049,7 +1051,7 @@ impl Transaction {
                 }
                 let (item, value) = view.get(e);
                 // Holds none of the link's literals: the operator cannot match.
-                if own.is_some_and(|l| l.first_match(value).is_none()) {
+                if own.is_some_and(|(l, min)| value.len() < min || l.first_match(value).is_none()) {
                     continue;
                 }
                 if !skip(item) {
