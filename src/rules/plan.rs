@@ -532,7 +532,11 @@ mod tests {
         // Their shortest literal: at least three bytes (see
         // `worth_own_automaton`), so shorter values skip the automaton.
         assert_eq!(plan.own_min_len.len(), own.len());
-        assert!(plan.own_min_len.iter().all(|&m| m >= 3), "{:?}", plan.own_min_len);
+        assert!(
+            plan.own_min_len.iter().all(|&m| m >= 3),
+            "{:?}",
+            plan.own_min_len
+        );
         assert!(plan.prefilters[1].is_some(), "phase 2 has a prefilter");
         // A phase scans the values of exactly the slots its bit links read
         // (a slot it scans for nothing costs a scan per value; one it

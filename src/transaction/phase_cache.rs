@@ -329,6 +329,19 @@ impl Buffers {
     }
 }
 
+/// Item `k` of the groups' items: its number in the phase's collected
+/// items, the item and its row (free of `self`, so the value table can be
+/// borrowed beside it).
+fn group_item<'a, 'd>(
+    group_items: &[u32],
+    items: &'a [Item<'d>],
+    rows: &[u32],
+    k: u32,
+) -> Option<(u32, &'a Item<'d>, u32)> {
+    let n = *group_items.get(k as usize)?;
+    Some((n, items.get(n as usize)?, *rows.get(n as usize)?))
+}
+
 /// An empty vector of another element lifetime, keeping the memory (the
 /// element types differ only in lifetime, so the collect happens in place).
 fn relabel<'a, 'b>(v: Vec<Item<'a>>) -> Vec<Item<'b>> {
@@ -536,13 +549,9 @@ impl<'d> PhaseCache<'d> {
         };
         let start = self.entries.len() as u32;
         for k in first..last {
-            let Some(&n) = self.group_items.get(k as usize) else {
-                break;
-            };
-            let (Some(item), Some(&row)) = (
-                self.target_items.get(n as usize),
-                self.target_rows.get(n as usize),
-            ) else {
+            let Some((n, item, row)) =
+                group_item(&self.group_items, &self.target_items, &self.target_rows, k)
+            else {
                 break;
             };
             let mut last = None;
@@ -598,13 +607,9 @@ impl<'d> PhaseCache<'d> {
         }
         let start = self.entries.len() as u32;
         for k in first..last {
-            let Some(&n) = self.group_items.get(k as usize) else {
-                break;
-            };
-            let (Some(item), Some(&row)) = (
-                self.target_items.get(n as usize),
-                self.target_rows.get(n as usize),
-            ) else {
+            let Some((n, item, row)) =
+                group_item(&self.group_items, &self.target_items, &self.target_rows, k)
+            else {
                 break;
             };
             // Every row starts with its raw value's entry (see `row`).
