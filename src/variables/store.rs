@@ -133,7 +133,9 @@ impl Collection {
     /// since: the entries added are retired and the values rewritten are
     /// copied back (a pooled TX collection, primed from the rule set's
     /// prelude, keeps its ~50 entries and sees a few dozen writes per
-    /// request).
+    /// request). The source is known by address and size only, so it must
+    /// not change between copies (the prelude's TX never does; a source
+    /// that does should be copied into a fresh collection).
     pub fn copy_from(&mut self, other: &Collection) {
         let n = other.map.len();
         let source = std::ptr::from_ref(other) as usize;
