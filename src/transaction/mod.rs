@@ -118,6 +118,9 @@ struct Removals {
     tags: Vec<crate::actions::TagSel>,
     msgs: Vec<String>,
     targets: Vec<(RuleSelector, Var, KeySel)>,
+    /// Whether one of `targets` is of TX (`TX:key` links then take the
+    /// general path, which applies them).
+    tx_targets: bool,
 }
 
 impl Removals {
@@ -818,7 +821,7 @@ impl Transaction {
             // A link whose TX target a `ctl` removed somewhere takes the
             // general path (removals of other variables, as CRS 941010's of
             // REQUEST_FILENAME, cannot touch it).
-            if r.plan.tx_key && !self.removals.targets.iter().any(|(_, v, _)| *v == Var::Tx) {
+            if r.plan.tx_key && !self.removals.tx_targets {
                 self.eval_tx_key(r, &mut found);
             } else {
                 self.eval_link(r, rule, cache, &mut found);
@@ -1189,14 +1192,17 @@ impl Transaction {
             Ctl::RuleRemoveByTag(t) => rm.tags.push(t.clone()),
             Ctl::RuleRemoveByMsg(m) => rm.msgs.push(m.clone()),
             Ctl::RuleRemoveTargetById(ids, v, k) => {
+                rm.tx_targets |= *v == Var::Tx;
                 rm.targets
                     .push((RuleSelector::Ids(ids.clone()), *v, k.clone()))
             }
             Ctl::RuleRemoveTargetByTag(t, v, k) => {
+                rm.tx_targets |= *v == Var::Tx;
                 rm.targets
                     .push((RuleSelector::Tag(t.clone()), *v, k.clone()))
             }
             Ctl::RuleRemoveTargetByMsg(m, v, k) => {
+                rm.tx_targets |= *v == Var::Tx;
                 rm.targets
                     .push((RuleSelector::Msg(m.clone()), *v, k.clone()))
             }
