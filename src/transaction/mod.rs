@@ -124,6 +124,12 @@ struct Removals {
 }
 
 impl Removals {
+    /// Removes target `v`/`k` from the rules `sel` selects.
+    fn remove_target(&mut self, sel: RuleSelector, v: Var, k: KeySel) {
+        self.tx_targets |= v == Var::Tx;
+        self.targets.push((sel, v, k));
+    }
+
     fn is_empty(&self) -> bool {
         self.ids.is_empty()
             && self.tags.is_empty()
@@ -1192,19 +1198,13 @@ impl Transaction {
             Ctl::RuleRemoveByTag(t) => rm.tags.push(t.clone()),
             Ctl::RuleRemoveByMsg(m) => rm.msgs.push(m.clone()),
             Ctl::RuleRemoveTargetById(ids, v, k) => {
-                rm.tx_targets |= *v == Var::Tx;
-                rm.targets
-                    .push((RuleSelector::Ids(ids.clone()), *v, k.clone()))
+                rm.remove_target(RuleSelector::Ids(ids.clone()), *v, k.clone())
             }
             Ctl::RuleRemoveTargetByTag(t, v, k) => {
-                rm.tx_targets |= *v == Var::Tx;
-                rm.targets
-                    .push((RuleSelector::Tag(t.clone()), *v, k.clone()))
+                rm.remove_target(RuleSelector::Tag(t.clone()), *v, k.clone())
             }
             Ctl::RuleRemoveTargetByMsg(m, v, k) => {
-                rm.tx_targets |= *v == Var::Tx;
-                rm.targets
-                    .push((RuleSelector::Msg(m.clone()), *v, k.clone()))
+                rm.remove_target(RuleSelector::Msg(m.clone()), *v, k.clone())
             }
             Ctl::RequestBodyProcessor(p) => {
                 self.body_processor = Some(p.clone());
