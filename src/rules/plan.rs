@@ -36,6 +36,13 @@ pub struct LinkPlan {
     /// transformation or capture): CRS's 200 paranoia-level gates and its
     /// score checks. It is looked up directly instead of collected.
     pub tx_key: bool,
+    /// The rule is one [`LinkPlan::tx_key`] link whose match only records
+    /// itself: no action, message, log data, severity, log line or
+    /// disruptive action. Most of CRS's paranoia-level gates (a `skipAfter`
+    /// is the phase loop's business, not the match's) match on every
+    /// request; [`crate::transaction::Transaction`] records them on a path
+    /// of their own.
+    pub lone_tx_key: bool,
     /// For a link whose literal set is too large for the phase's
     /// prefilter: its own automaton of those literals, in
     /// [`Plan::own_literals`]. The operator only runs on values holding one.
@@ -239,7 +246,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     let mut plan = Plan::default();
     for entry in set.phases.iter_mut().flatten() {
         let Entry::Rule(rule) = entry else { continue };
-        let mut link: Option<&mut Rule> = Some(rule);
+        let mut link: Option<&mut Rule> = Some(&mut **rule);
         while let Some(r) = link {
             r.plan = LinkPlan::default();
             let p = pipeline(&mut plan, &mut pipe_ids, r);
@@ -285,6 +292,15 @@ pub(crate) fn build(set: &mut RuleSet) {
             }
             link = r.chain.as_deref_mut();
         }
+        rule.plan.lone_tx_key = rule.plan.tx_key
+            && rule.id != 0
+            && rule.chain.is_none()
+            && rule.actions.is_empty()
+            && rule.meta.msg.is_none()
+            && rule.meta.logdata.is_none()
+            && rule.meta.severity.is_none()
+            && !rule.log
+            && matches!(rule.disruptive, crate::actions::Disruptive::Pass);
     }
     // The literal analysis is the costly part of loading: spread it over the
     // cores, then hand out bits in rule order (deterministic).

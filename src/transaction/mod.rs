@@ -770,7 +770,11 @@ impl Transaction {
         if self.is_removed(rule) {
             return Some(i + 1);
         }
-        let matched = self.eval_rule(rule, phase, i, cache);
+        let matched = if rule.plan.lone_tx_key && !self.removals.tx_targets {
+            self.eval_lone_tx_key(rule, phase, i)
+        } else {
+            self.eval_rule(rule, phase, i, cache)
+        };
         if self.interruption.is_some() || self.engine == RuleEngineMode::Off {
             return None;
         }
@@ -959,6 +963,60 @@ impl Transaction {
             .map(|m| m.expand(&self.vars).into_owned())
             .unwrap_or_default();
         (msg, data)
+    }
+
+    /// [`Transaction::eval_rule`] for a rule whose match only records itself
+    /// ([`crate::rules::plan::LinkPlan::lone_tx_key`]): the same state
+    /// after it, without the general path's buffers, actions and messages.
+    fn eval_lone_tx_key(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
+        if let Some(last) = self.vars.matched_vars.pop() {
+            self.vars.matched_var = Some(last);
+        }
+        self.vars.matched_vars.clear();
+        self.vars.rule = Some(CurrentRule { phase, index });
+        let (Some(op), [t], [(_, _, name)]) =
+            (&rule.operator, &rule.targets[..], &rule.target_names[..])
+        else {
+            return false;
+        };
+        let KeySel::Key(key) = &t.sel else {
+            return false;
+        };
+        let Some(value) = self.vars.tx.get_hinted(key, &rule.tx_hint) else {
+            return false;
+        };
+        let arg = std::cell::OnceCell::new();
+        let mut ctx = OpContext {
+            macros: &self.vars,
+            captures: None,
+            arg: Some(&arg),
+        };
+        if op.op.evaluate(&mut ctx, value) == op.negated {
+            return false;
+        }
+        let value = shared_value(value);
+        let mut matched = self.matched.vars.pop().unwrap_or_default();
+        matched.push(MatchedVar {
+            name: name.clone(),
+            value: value.clone(),
+        });
+        self.vars.matched_var = Some((name.clone(), value));
+        self.matched.rules.push(MatchedRule {
+            id: rule.id,
+            phase,
+            info: rule.info.clone(),
+            line: rule.line,
+            msg: String::new(),
+            data: String::new(),
+            severity: None,
+            maturity: rule.meta.maturity,
+            accuracy: rule.meta.accuracy,
+            log: false,
+            disruptive: false,
+            matched,
+            error_log: String::new(),
+        });
+        true
     }
 
     /// [`Transaction::eval_link`] for a link whose one target is `TX:key`
@@ -1320,6 +1378,55 @@ mod tests {
                 .expect("rule 3 sees rule 1's match");
             assert_eq!(i.rule_id, 3, "prefilter {prefilter}");
         }
+    }
+
+    /// A rule that is one `TX:key` link recording only itself takes its own
+    /// path; it must leave what the general path leaves (a `ctl` removing
+    /// a TX target sends every such link down the general path).
+    #[test]
+    fn lone_tx_key_rules_record_as_the_general_path_does() {
+        let rules = "SecRuleEngine On\n\
+             SecAction \"id:1,phase:1,pass,nolog,setvar:tx.pl=1\"\n\
+             SecRule ARGS \"@rx ^abc\" \"id:2,phase:1,pass,nolog\"\n\
+             SecRule TX:pl \"@gt 5\" \"id:3,phase:1,pass,nolog\"\n\
+             SecRule MATCHED_VAR \"@streq abc\" \"id:4,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}'\"\n\
+             SecRule TX:pl \"@lt 2\" \"id:5,phase:1,pass,nolog,maturity:3,skipAfter:END\"\n\
+             SecAction \"id:6,phase:1,deny,status:403\"\n\
+             SecMarker END\n\
+             SecRule MATCHED_VARS_NAMES \"@rx .\" \"id:7,phase:1,pass,log\"\n\
+             SecRule MATCHED_VAR_NAME \"@streq TX:pl\" \"id:8,phase:1,pass,log,msg:'%{MATCHED_VAR}'\"";
+        let run = |extra: &str| {
+            let waf = Waf::from_directives(&format!("{extra}\n{rules}")).unwrap();
+            let lone = waf.rules.phases[0].iter().any(
+                |e| matches!(e, crate::rules::Entry::Rule(r) if r.id == 5 && r.plan.lone_tx_key),
+            );
+            let mut tx = waf.new_transaction();
+            tx.process_uri("/?a=abc", "GET", "HTTP/1.1");
+            assert!(tx.process_request_headers().is_none());
+            let seen: Vec<_> = tx
+                .matched_rules()
+                .iter()
+                .filter(|m| m.id != 100)
+                .map(|m| {
+                    let vars: Vec<_> = m
+                        .matched
+                        .iter()
+                        .map(|v| (v.name.to_string(), v.value.to_vec()))
+                        .collect();
+                    (m.id, m.msg.clone(), m.maturity, vars)
+                })
+                .collect();
+            (lone, seen)
+        };
+        let (lone, fast) = run("");
+        let (_, general) =
+            run("SecAction \"id:100,phase:1,pass,nolog,ctl:ruleRemoveTargetById=999;TX:x\"");
+        assert!(lone);
+        assert_eq!(fast, general);
+        let ids: Vec<u64> = fast.iter().map(|m| m.0).collect();
+        assert_eq!(ids, [1, 2, 4, 5, 8]);
+        // Rule 8 read the gate's MATCHED_VAR_NAME; its message, its own match.
+        assert_eq!(fast[4].1, "TX:pl");
     }
 
     #[test]
