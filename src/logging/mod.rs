@@ -151,6 +151,38 @@ pub fn error_log_line(
 mod tests {
     use super::*;
 
+    /// The whole line, as ModSecurity lays it out, for a rule with every
+    /// field: escapes in the operator argument (cut at 200 characters), the
+    /// value, message, data and tags; a chain reports its head's operator.
+    #[test]
+    fn lines_are_laid_out_as_modsecurity_does() {
+        let rules = format!(
+            r#"SecRuleEngine On
+SecRule ARGS "@rx (?:\d{}\w)|b.c" "id:7,phase:1,block,capture,t:none,msg:'M \"q\" %{{MATCHED_VAR_NAME}}',logdata:'D %{{TX.0}}',tag:'t-1',tag:'t\"2',ver:'V/1',rev:'3',maturity:'9',accuracy:'8',severity:'WARNING',chain"
+    SecRule ARGS_NAMES "@streq a" "t:none"
+SecRule ARGS "@rx ^b" "id:8,phase:1,deny,status:403,log""#,
+            "a".repeat(250)
+        );
+        let waf = crate::Waf::from_directives(&rules).unwrap();
+        let mut tx = waf.new_transaction();
+        tx.process_connection("10.0.0.1", 5000, "10.0.0.2", 80);
+        tx.process_uri("/p?a=b%22c%0a", "GET", "HTTP/1.1");
+        tx.add_request_header("Host", "h.example");
+        tx.process_request_headers();
+        let lines: Vec<&str> = tx.error_log_lines().collect();
+        // The argument is cut after 200 characters: `(?:\d` and 195 `a`.
+        let (id, cut) = (tx.id(), "a".repeat(195) + "...");
+        let want = [
+            format!(
+                r#"[client 10.0.0.1] ModSecurity: Warning. Matched "Operator `Rx' with parameter `(?:\\d{cut}' against variable `ARGS_NAMES:a' (Value: `a' ) [file "<inline>"] [line "2"] [id "7"] [rev "3"] [msg "M \"q\" ARGS_NAMES:a"] [data "D b\"c"] [severity "WARNING"] [ver "V/1"] [maturity "9"] [accuracy "8"] [tag "t-1"] [tag "t\"2"] [hostname "h.example"] [uri "/p?a=b%22c%0a"] [unique_id "{id}"]"#
+            ),
+            format!(
+                r#"[client 10.0.0.1] ModSecurity: Access denied with code 403 (phase 1). Matched "Operator `Rx' with parameter `^b' against variable `ARGS:a' (Value: `b\"c\n' ) [file "<inline>"] [line "4"] [id "8"] [rev ""] [msg ""] [data ""] [severity ""] [ver ""] [maturity "0"] [accuracy "0"] [hostname "h.example"] [uri "/p?a=b%22c%0a"] [unique_id "{id}"]"#
+            ),
+        ];
+        assert_eq!(lines, want);
+    }
+
     #[test]
     fn escapes_to_one_line() {
         assert_eq!(escape("a\"b\nc\u{1}", 100), "a\\\"b\\nc\\x01");
