@@ -30,9 +30,19 @@ pub fn escape(s: &str, max: usize) -> String {
 /// [`escape`] as it is written out, without a string of its own.
 struct Escaped<'a>(&'a str, usize);
 
-/// Bytes [`Escaped`] rewrites.
+/// Bytes [`Escaped`] rewrites: control bytes, DEL, `"` and `\\`.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
 fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == 0x7f || b == b'"' || b == b'\\'
+    NEEDS_ESCAPE[usize::from(b)]
 }
 
 impl std::fmt::Display for Escaped<'_> {
@@ -85,7 +95,60 @@ fn capitalised(op: &str) -> String {
     }
 }
 
-/// Formats the error-log line of one matched rule.
+/// What a rule's lines hold that depends on the rule alone, escaped once
+/// (on its first logged match) instead of on every line: CRS's operator
+/// arguments are long regexes full of bytes to escape, and its tags fill
+/// half a line.
+#[derive(Debug, Default)]
+pub(crate) struct RuleLines {
+    /// ``Matched "Operator `Rx' with parameter `...' against variable ` ``;
+    /// empty for a rule without operator.
+    operator: String,
+    /// `[file "..."] [line "..."] [id "..."] [rev "..."] [msg "`.
+    head: String,
+    /// `"] [severity "..."] [ver "..."] [maturity "..."] [accuracy "..."]`
+    /// and the tags.
+    tail: String,
+}
+
+impl RuleLines {
+    fn new(m: &MatchedRule, rule: &Rule) -> RuleLines {
+        use std::fmt::Write as _;
+        let mut r = RuleLines::default();
+        // Writing to a String cannot fail.
+        if let Some(op) = &rule.operator {
+            let _ = write!(
+                r.operator,
+                "Matched \"Operator `{}' with parameter `{}' against variable `",
+                capitalised(&op.name),
+                Escaped(&op.arg, MAX_VALUE),
+            );
+        }
+        let _ = write!(
+            r.head,
+            "[file \"{}\"] [line \"{}\"] [id \"{}\"] [rev \"{}\"] [msg \"",
+            Escaped(&m.info.file, MAX_FIELD),
+            m.line,
+            m.id,
+            Escaped(&m.info.rev, MAX_FIELD),
+        );
+        let _ = write!(
+            r.tail,
+            "\"] [severity \"{}\"] [ver \"{}\"] [maturity \"{}\"] [accuracy \"{}\"]",
+            m.severity.map(severity_name).unwrap_or(""),
+            Escaped(&m.info.ver, MAX_FIELD),
+            m.maturity.unwrap_or(0),
+            m.accuracy.unwrap_or(0),
+        );
+        for t in &m.info.tags {
+            let _ = write!(r.tail, " [tag \"{}\"]", Escaped(t, MAX_FIELD));
+        }
+        r
+    }
+}
+
+/// Formats the error-log line of one matched rule (`rule` is the rule `m`
+/// records, the head of its chain).
 pub fn error_log_line(
     m: &MatchedRule,
     rule: &Rule,
@@ -93,6 +156,7 @@ pub fn error_log_line(
     cx: &LogContext,
 ) -> String {
     use std::fmt::Write as _;
+    let parts = rule.lines.get_or_init(|| RuleLines::new(m, rule));
     let mut l = String::with_capacity(768);
     // Writing to a String cannot fail.
     let _ = write!(l, "[client {}] ModSecurity: ", cx.client_ip);
@@ -106,37 +170,27 @@ pub fn error_log_line(
         }
         _ => l.push_str("Warning. "),
     }
-    match (&rule.operator, m.matched.last()) {
-        (Some(op), Some(var)) => {
+    match (parts.operator.is_empty(), m.matched.last()) {
+        (false, Some(var)) => {
             let value = String::from_utf8_lossy(&var.value);
+            l.push_str(&parts.operator);
             let _ = write!(
                 l,
-                "Matched \"Operator `{}' with parameter `{}' against variable `{}' (Value: `{}' ) ",
-                capitalised(&op.name),
-                Escaped(&op.arg, MAX_VALUE),
+                "{}' (Value: `{}' ) ",
                 Escaped(&var.name, MAX_VALUE),
                 Escaped(&value, MAX_VALUE)
             );
         }
         _ => l.push_str("Unconditional match in SecAction. "),
     }
+    l.push_str(&parts.head);
     let _ = write!(
         l,
-        "[file \"{}\"] [line \"{}\"] [id \"{}\"] [rev \"{}\"] [msg \"{}\"] [data \"{}\"] [severity \"{}\"] [ver \"{}\"] [maturity \"{}\"] [accuracy \"{}\"]",
-        Escaped(&m.info.file, MAX_FIELD),
-        m.line,
-        m.id,
-        Escaped(&m.info.rev, MAX_FIELD),
+        "{}\"] [data \"{}",
         Escaped(&m.msg, MAX_FIELD),
-        Escaped(&m.data, MAX_FIELD),
-        m.severity.map(severity_name).unwrap_or(""),
-        Escaped(&m.info.ver, MAX_FIELD),
-        m.maturity.unwrap_or(0),
-        m.accuracy.unwrap_or(0),
+        Escaped(&m.data, MAX_FIELD)
     );
-    for t in &m.info.tags {
-        let _ = write!(l, " [tag \"{}\"]", Escaped(t, MAX_FIELD));
-    }
+    l.push_str(&parts.tail);
     let _ = write!(
         l,
         " [hostname \"{}\"] [uri \"{}\"] [unique_id \"{}\"]",

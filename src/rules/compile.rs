@@ -539,6 +539,7 @@ impl Compiler {
             plan: Default::default(),
             target_names: Vec::new(),
             tx_hint: Default::default(),
+            lines: Default::default(),
         };
         if is_link && (rule.skip > 0 || rule.skip_after.is_some()) {
             return Err(Error::at(

@@ -103,6 +103,9 @@ pub struct Rule {
     /// For a `TX:key` link ([`plan::LinkPlan::tx_key`]): where TX held the
     /// key when last read.
     pub tx_hint: crate::variables::KeyHint,
+    /// The parts of this rule's error-log lines that depend on it alone,
+    /// made on its first logged match.
+    pub(crate) lines: std::sync::OnceLock<crate::logging::RuleLines>,
 }
 
 impl Rule {
