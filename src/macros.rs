@@ -12,7 +12,48 @@ pub trait MacroResolver {
     /// `key` is the text after the first `.`, as written in the rule.
     /// Appends the value to `out`; false (nothing appended) when unset.
     fn resolve(&self, collection: &str, key: Option<&str>, out: &mut Vec<u8>) -> bool;
+
+    /// [`MacroResolver::resolve`] for a reference parsed at load time, which
+    /// carries its variable and key ready for lookup (and where TX last
+    /// held the key).
+    fn resolve_ref(&self, r: &MacroRef, out: &mut Vec<u8>) -> bool {
+        self.resolve(&r.collection, r.key.as_deref(), out)
+    }
 }
+
+/// A `%{COLLECTION.key}` reference of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroRef {
+    /// Upper-cased, as written.
+    pub collection: String,
+    /// As written.
+    pub key: Option<String>,
+    /// The collection, when it names one.
+    pub var: Option<crate::variables::Var>,
+    /// The key lower-cased, as collections store keys.
+    pub lower_key: Vec<u8>,
+    /// Where TX held the key when last read.
+    pub hint: Hint,
+}
+
+/// A [`crate::variables::KeyHint`] inside a template: only a guess, so a
+/// copy starts without one and any two compare equal.
+#[derive(Debug, Default)]
+pub struct Hint(pub crate::variables::KeyHint);
+
+impl Clone for Hint {
+    fn clone(&self) -> Hint {
+        Hint::default()
+    }
+}
+
+impl PartialEq for Hint {
+    fn eq(&self, _: &Hint) -> bool {
+        true
+    }
+}
+
+impl Eq for Hint {}
 
 /// A resolver that knows nothing: every macro expands to the empty string.
 pub struct NoMacros;
@@ -26,10 +67,7 @@ impl MacroResolver for NoMacros {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Var {
-        collection: String,
-        key: Option<String>,
-    },
+    Var(MacroRef),
 }
 
 /// A string with `%{...}` references, parsed once.
@@ -58,10 +96,18 @@ impl MacroString {
                         Some(dot) => (&inner[..dot], Some(inner[dot + 1..].to_string())),
                         None => (inner, None),
                     };
-                    parts.push(Part::Var {
-                        collection: collection.to_ascii_uppercase(),
+                    let collection = collection.to_ascii_uppercase();
+                    parts.push(Part::Var(MacroRef {
+                        var: crate::variables::Var::from_name(&collection),
+                        lower_key: key
+                            .as_deref()
+                            .unwrap_or_default()
+                            .to_ascii_lowercase()
+                            .into_bytes(),
+                        collection,
                         key,
-                    });
+                        hint: Hint::default(),
+                    }));
                     rest = &after[end + 1..];
                 }
                 _ => {
@@ -88,7 +134,7 @@ impl MacroString {
     /// The collections the template reads (upper-cased), in order.
     pub fn collections(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Var { collection, .. } => Some(collection.as_str()),
+            Part::Var(r) => Some(r.collection.as_str()),
             Part::Literal(_) => None,
         })
     }
@@ -113,8 +159,8 @@ impl MacroString {
         for p in &self.parts {
             match p {
                 Part::Literal(s) => out.extend_from_slice(s.as_bytes()),
-                Part::Var { collection, key } => {
-                    r.resolve(collection, key.as_deref(), out);
+                Part::Var(m) => {
+                    r.resolve_ref(m, out);
                 }
             }
         }

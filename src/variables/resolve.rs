@@ -1,9 +1,24 @@
 //! Macro expansion reads transaction variables through this resolver.
 
 use super::{Item, KeySel, Target, TxVars, Var};
-use crate::macros::MacroResolver;
+use crate::macros::{MacroRef, MacroResolver};
 
 impl MacroResolver for TxVars {
+    fn resolve_ref(&self, r: &MacroRef, out: &mut Vec<u8>) -> bool {
+        // TX (CRS's scores and settings, on every match): by the key as
+        // stored, where it was last found.
+        if let (Some(Var::Tx), Some(_)) = (r.var, &r.key) {
+            return self
+                .tx
+                .get_hinted(&r.lower_key, &r.hint.0)
+                .is_some_and(|v| {
+                    out.extend_from_slice(v);
+                    true
+                });
+        }
+        self.resolve(&r.collection, r.key.as_deref(), out)
+    }
+
     fn resolve(&self, collection: &str, key: Option<&str>, out: &mut Vec<u8>) -> bool {
         let Some(var) = Var::from_name(collection) else {
             return false;
@@ -33,5 +48,44 @@ impl MacroResolver for TxVars {
         let mut items: Vec<Item<'_>> = Vec::new();
         self.collect(&t, &mut items);
         items.first().is_some_and(|i| put(&i.value, out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::macros::MacroString;
+
+    /// References read through their parsed form expand as the general
+    /// lookup by name does, whichever TX map the shared hint last saw.
+    #[test]
+    fn parsed_references_read_what_names_read() {
+        let m = MacroString::parse("%{TX.Score}|%{tx.other}|%{tx.missing}|%{TX}|%{tx.0}");
+        let by_name = |v: &TxVars| {
+            let mut out = Vec::new();
+            for (c, k) in [
+                ("TX", Some("Score")),
+                ("TX", Some("other")),
+                ("TX", Some("missing")),
+                ("TX", None),
+                ("TX", Some("0")),
+            ] {
+                v.resolve(c, k, &mut out);
+                out.push(b'|');
+            }
+            out.pop();
+            out
+        };
+        let mut a = TxVars::default();
+        a.tx.set_bytes(b"score", b"5");
+        a.tx.set_bytes(b"other", b"x");
+        let mut b = TxVars::default();
+        for k in ["z", "y", "other", "0", "score"] {
+            b.tx.set_bytes(k.as_bytes(), format!("b-{k}").as_bytes());
+        }
+        for v in [&a, &b, &a, &b] {
+            assert_eq!(m.expand_bytes(v).into_owned(), by_name(v));
+        }
+        assert_eq!(m.expand_bytes(&b).into_owned(), b"b-score|b-other||b-z|b-0");
     }
 }
