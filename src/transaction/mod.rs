@@ -1429,6 +1429,57 @@ mod tests {
         assert_eq!(fast[4].1, "TX:pl");
     }
 
+    /// Target lists that share targets share their raw entries (copied,
+    /// and scanned when the later list's rules need scans): whatever order
+    /// the lists are first read in, every rule sees what it sees without
+    /// the prefilter and its cache.
+    #[test]
+    fn target_lists_sharing_targets_see_their_own_values() {
+        let rules = [
+            r#"SecRule ARGS|REQUEST_HEADERS:X "@validateByteRange 1-255" "id:1,phase:1,pass,nolog""#,
+            r#"SecRule ARGS "@rx attack" "id:2,phase:1,pass,nolog""#,
+            r#"SecRule REQUEST_HEADERS:X|ARGS_NAMES|ARGS "@rx evil" "id:3,phase:1,pass,nolog""#,
+            r#"SecRule ARGS_NAMES|ARGS "@rx ^b$" "id:4,phase:1,pass,nolog,t:lowercase""#,
+            r#"SecRule REQUEST_HEADERS:X|ARGS "@detectSQLi" "id:5,phase:1,pass,nolog""#,
+            r#"SecRule REQUEST_HEADERS:X "@rx ^y" "id:6,phase:1,pass,nolog""#,
+        ];
+        let requests = [
+            ("/?a=attack&b=evil", "y"),
+            ("/?evil=1&B=x", "evil"),
+            ("/?a=1'%20or%201=1--", "yes"),
+            ("/?q=a%00", "n"),
+        ];
+        // Each rotation reads the lists in another order.
+        for turn in 0..rules.len() {
+            let mut set = rules.to_vec();
+            set.rotate_left(turn);
+            let text = format!("SecRuleEngine On\n{}", set.join("\n"));
+            let run = |prefilter: bool| {
+                let b = Waf::builder().directives(&text);
+                let waf = if prefilter { b } else { b.without_prefilter() }
+                    .build()
+                    .unwrap();
+                requests
+                    .iter()
+                    .map(|(uri, x)| {
+                        let mut tx = waf.new_transaction();
+                        tx.process_uri(uri, "GET", "HTTP/1.1");
+                        tx.add_request_header("X", *x);
+                        tx.process_request_headers();
+                        let mut ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+                        ids.sort_unstable();
+                        ids
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let with = run(true);
+            assert_eq!(with, run(false), "turn {turn}");
+            assert_eq!(with[0], [2, 3, 4, 6], "turn {turn}");
+            assert_eq!(with[1], [3, 4], "turn {turn}");
+            assert_eq!(with[3], [1], "turn {turn}");
+        }
+    }
+
     #[test]
     fn huge_skip_ends_the_phase_without_overflow() {
         let waf = Waf::from_directives(

@@ -49,6 +49,10 @@ pub(super) struct PhaseCache<'d> {
     /// Items of each target (see [`Plan::group_targets`]): a range of
     /// `target_items`, collected once per phase.
     targets: Vec<Option<(u32, u32)>>,
+    /// Per target: the entries of its raw values, once made for a group
+    /// (a range of `entries`), and whether they are scanned. Target lists
+    /// share targets, so another list copies them instead of making them.
+    target_raw: Vec<Option<(u32, u32, bool)>>,
     target_items: Vec<Item<'d>>,
     /// Per item of `target_items`: its row in the transformed-value table.
     target_rows: Vec<u32>,
@@ -260,6 +264,7 @@ pub(super) struct Buffers {
     slots: Vec<Option<(u32, u32)>>,
     group_items: Vec<u32>,
     targets: Vec<Option<(u32, u32)>>,
+    target_raw: Vec<Option<(u32, u32, bool)>>,
     /// Always empty here: items borrow the phase's data.
     target_items: Vec<Item<'static>>,
     target_rows: Vec<u32>,
@@ -282,6 +287,7 @@ impl Buffers {
         self.slots.clear();
         self.group_items.clear();
         self.targets.clear();
+        self.target_raw.clear();
         self.target_items.clear();
         self.target_rows.clear();
         self.entries.clear();
@@ -363,6 +369,7 @@ impl<'d> PhaseCache<'d> {
         b.group_raw.resize(plan.group_targets.len(), None);
         b.slots.resize(plan.slots.len(), None);
         b.targets.resize(plan.targets, None);
+        b.target_raw.resize(plan.targets, None);
         let h = &plan.hints;
         CacheHints::reserve(&h.items, &mut b.group_items);
         let target_items = relabel(b.target_items);
@@ -382,6 +389,7 @@ impl<'d> PhaseCache<'d> {
             slots: b.slots,
             group_items: b.group_items,
             targets: b.targets,
+            target_raw: b.target_raw,
             target_items,
             target_rows: b.target_rows,
             entries: b.entries,
@@ -414,6 +422,7 @@ impl<'d> PhaseCache<'d> {
             slots: self.slots,
             group_items: self.group_items,
             targets: self.targets,
+            target_raw: self.target_raw,
             target_items: relabel(self.target_items),
             target_rows: self.target_rows,
             entries: self.entries,
@@ -608,29 +617,85 @@ impl<'d> PhaseCache<'d> {
             return (start, end);
         }
         let start = self.entries.len() as u32;
-        for k in first..last {
-            let Some((n, item, row)) =
-                group_item(&self.group_items, &self.target_items, &self.target_rows, k)
-            else {
-                break;
-            };
-            // Every row starts with its raw value's entry (see `row`).
-            let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
-            let scan = match pre {
-                Some(pre) => self.values.scan(v, &item.value, pre),
-                None => UNSCANNED,
-            };
-            self.entries.push(SlotEntry {
-                item: n,
-                value: v,
-                scan,
-            });
+        let plan = self.plan;
+        let collected = |ids: &[u32]| {
+            ids.iter()
+                .all(|&id| self.targets.get(id as usize).is_some_and(Option::is_some))
+        };
+        match plan.group_targets.get(group as usize) {
+            Some(ids) if !ids.is_empty() && collected(ids) => {
+                for &id in ids {
+                    self.target_raw_entries(id as usize, pre);
+                }
+            }
+            // Items collected without target numbers (the plan always has
+            // them): made one by one.
+            _ => {
+                for k in first..last {
+                    let Some(&n) = self.group_items.get(k as usize) else {
+                        break;
+                    };
+                    self.push_raw(n, pre);
+                }
+            }
         }
         let end = self.entries.len() as u32;
         if let Some(cell) = self.group_raw.get_mut(group as usize) {
             *cell = Some((start, end, pre.is_some()));
         }
         (start, end)
+    }
+
+    /// Appends the raw entries of target `id` (its items must be
+    /// collected): a copy of those made for an earlier group, scanned now
+    /// if they were not and `pre` is given.
+    fn target_raw_entries(&mut self, id: usize, pre: Option<&Prefilter>) {
+        let at = self.entries.len();
+        match self.target_raw.get(id).copied().flatten() {
+            Some((s, e, scanned)) => {
+                self.entries.extend_from_within(s as usize..e as usize);
+                if let (Some(pre), false) = (pre, scanned) {
+                    for k in at..self.entries.len() {
+                        let e = self.entries[k];
+                        if let Some(item) = self.target_items.get(e.item as usize) {
+                            self.entries[k].scan = self.values.scan(e.value, &item.value, pre);
+                        }
+                    }
+                } else {
+                    return;
+                }
+            }
+            None => {
+                let (from, to) = self.targets.get(id).copied().flatten().unwrap_or_default();
+                for n in from..to {
+                    self.push_raw(n, pre);
+                }
+            }
+        }
+        if let Some(cell) = self.target_raw.get_mut(id) {
+            *cell = Some((at as u32, self.entries.len() as u32, pre.is_some()));
+        }
+    }
+
+    /// Appends the entry of item `n`'s raw value, scanned with `pre` when given.
+    fn push_raw(&mut self, n: u32, pre: Option<&Prefilter>) {
+        let (Some(item), Some(&row)) = (
+            self.target_items.get(n as usize),
+            self.target_rows.get(n as usize),
+        ) else {
+            return;
+        };
+        // Every row starts with its raw value's entry (see `row`).
+        let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
+        let scan = match pre {
+            Some(pre) => self.values.scan(v, &item.value, pre),
+            None => UNSCANNED,
+        };
+        self.entries.push(SlotEntry {
+            item: n,
+            value: v,
+            scan,
+        });
     }
 
     /// `raw` (request/response data, unchanged for the phase) through
