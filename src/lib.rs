@@ -32,6 +32,7 @@ mod error;
 pub mod logging;
 pub mod macros;
 pub mod operators;
+mod parallel;
 mod prefilter;
 pub mod rules;
 pub mod seclang;

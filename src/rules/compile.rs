@@ -24,6 +24,8 @@ struct Compiler {
     open_chain_loc: Option<Location>,
     markers: HashSet<String>,
     datasets: HashMap<String, Vec<String>>,
+    /// The rules' `@rx` patterns, compiled ahead on every core.
+    regexes: HashMap<String, crate::operators::rx::Compiled>,
 }
 
 fn parse_bool(d: &Directive, v: &str) -> Result<bool, Error> {
@@ -124,6 +126,7 @@ impl Compiler {
             open_chain_loc: None,
             markers: HashSet::new(),
             datasets: HashMap::new(),
+            regexes: HashMap::new(),
         }
     }
 
@@ -470,8 +473,16 @@ impl Compiler {
                     rule_dir: dir,
                     datasets: &self.datasets,
                 };
-                let built =
-                    operators::build(&init).map_err(|e| Error::at(loc, e).with_snippet(o))?;
+                let ahead = match spec.name.eq_ignore_ascii_case("rx") {
+                    true => self.regexes.get(&spec.arg).cloned(),
+                    false => None,
+                };
+                let built = match ahead {
+                    Some(c) => Box::new(crate::operators::rx::Rx::from_compiled(&spec.arg, c)),
+                    None => {
+                        operators::build(&init).map_err(|e| Error::at(loc, e).with_snippet(o))?
+                    }
+                };
                 Some(RuleOperator {
                     name: spec.name,
                     arg: spec.arg,
@@ -689,6 +700,14 @@ fn update_actions(r: &mut Rule, specs: &[ActionSpec]) -> Result<(), String> {
 /// Compiles directives (already `Include`-expanded) into a rule set.
 pub fn compile(directives: &[Directive]) -> Result<RuleSet, Error> {
     let mut c = Compiler::new();
+    let patterns: HashSet<String> = directives
+        .iter()
+        .filter(|d| d.name.eq_ignore_ascii_case("secrule"))
+        .filter_map(|d| parse_operator(d.args.get(1)?).ok())
+        .filter(|s| s.name.eq_ignore_ascii_case("rx"))
+        .map(|s| s.arg)
+        .collect();
+    c.regexes = crate::operators::rx::compile_ahead(patterns.into_iter().collect());
     for d in directives {
         c.directive(d)?;
     }

@@ -426,40 +426,13 @@ fn candidates(set: &RuleSet) -> Vec<&dyn crate::operators::Operator> {
     out
 }
 
-/// `required_literals` of every operator, in order, on scoped threads.
+/// `required_literals` of every operator, in order, spread over the cores.
+/// An operator whose analysis panicked gets no filter.
 fn analyse(ops: &[&dyn crate::operators::Operator]) -> Vec<Option<Vec<Vec<u8>>>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    if threads == 1 || ops.len() < 16 {
-        return ops.iter().map(|o| o.required_literals()).collect();
-    }
-    // Shared counter: the costly patterns (CRS 942) sit together, so fixed
-    // chunks would leave one thread doing most of the work.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<Option<Vec<Vec<u8>>>> = vec![None; ops.len()];
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(op) = ops.get(i) else { break };
-                        done.push((i, op.required_literals()));
-                    }
-                    done
-                })
-            })
-            .collect();
-        // Should an analysis panic, that thread's operators get no filter.
-        for h in handles {
-            for (i, lits) in h.join().unwrap_or_default() {
-                out[i] = lits;
-            }
-        }
-    });
-    out
+    crate::parallel::map(ops, |o| o.required_literals())
+        .into_iter()
+        .map(Option::flatten)
+        .collect()
 }
 
 /// Removes the literal prefilter: every operator then runs on every value.
