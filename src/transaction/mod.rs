@@ -719,22 +719,14 @@ impl Transaction {
         // prelude's state instead of its rules (see `prelude`).
         if phase == 1 {
             if let Some(p) = rules.plan.prelude.get() {
-                while i < p.lead && !stopped {
-                    match self.step(&rules, phase, i, &mut cache) {
-                        Some(next) => i = next,
-                        None => stopped = true,
-                    }
-                }
+                (i, stopped) = self.run_rules(&rules, phase, 0, p.lead, &mut cache);
                 if !stopped && i == p.lead && self.at_prelude() {
                     i = self.apply_prelude(p);
                 }
             }
         }
-        while i < list.len() && !stopped {
-            match self.step(&rules, phase, i, &mut cache) {
-                Some(next) => i = next,
-                None => break,
-            }
+        if !stopped {
+            self.run_rules(&rules, phase, i, list.len(), &mut cache);
         }
         // Kept for the next phase, except the request-sized ones across the
         // wait for the response: a transaction held then should be small,
@@ -747,8 +739,39 @@ impl Transaction {
         crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.rules.len());
     }
 
-    /// Runs entry `i` of `phase`'s list: the index to go on at, or None
-    /// when the phase stops here.
+    /// Runs `phase`'s entries from `i` until `end` (or a skip past it):
+    /// where it stopped, and whether the phase ends there.
+    fn run_rules(
+        &mut self,
+        rules: &RuleSet,
+        phase: u8,
+        mut i: usize,
+        end: usize,
+        cache: &mut PhaseCache<'_>,
+    ) -> (usize, bool) {
+        let list = &rules.phases[phase as usize - 1];
+        let gates = &rules.plan.gates[phase as usize - 1];
+        while i < end {
+            // No value of the first link's slot has the link's prefilter
+            // bit: the rule cannot match, and a rule that does not match
+            // leaves nothing behind, so it is not even visited.
+            if let (Some(&Some((slot, bit))), Some(Entry::Rule(rule))) = (gates.get(i), list.get(i))
+            {
+                if !cache.may_match(slot, bit, rule) {
+                    i += 1;
+                    continue;
+                }
+            }
+            match self.step(rules, phase, i, cache) {
+                Some(next) => i = next,
+                None => return (i, true),
+            }
+        }
+        (i, false)
+    }
+
+    /// Runs entry `i` of `phase`'s list (its gate passed): the index to go
+    /// on at, or None when the phase stops here.
     fn step(
         &mut self,
         rules: &RuleSet,
@@ -759,14 +782,6 @@ impl Transaction {
         let Some(Entry::Rule(rule)) = rules.phases[phase as usize - 1].get(i) else {
             return Some(i + 1);
         };
-        // No value of the first link's slot has the link's prefilter
-        // bit: the rule cannot match, and a rule that does not match
-        // leaves nothing behind, so it is not even visited.
-        if let Some(&Some((slot, bit))) = rules.plan.gates[phase as usize - 1].get(i) {
-            if !cache.may_match(slot, bit, rule) {
-                return Some(i + 1);
-            }
-        }
         if self.is_removed(rule) {
             return Some(i + 1);
         }
@@ -807,6 +822,9 @@ impl Transaction {
     }
 
     /// Evaluates a rule and its chain; runs actions; true when the whole chain matched.
+    // Not inlined: the phase loop visits most rules without it (gated out,
+    // or one `TX:key` link), and its locals would cost every visit spills.
+    #[inline(never)]
     fn eval_rule(
         &mut self,
         rule: &Rule,
