@@ -587,6 +587,7 @@ impl Compiler {
                 "rule starts a chain (chain action) but no rule follows",
             ));
         }
+        let mut names = HashMap::new();
         for p in self.phases.iter_mut() {
             let markers: Vec<(usize, String)> = p
                 .iter()
@@ -605,7 +606,7 @@ impl Compiler {
                         ver: r.meta.ver.clone(),
                         rev: r.meta.rev.clone(),
                     });
-                    r.name_targets();
+                    r.name_targets(&mut names);
                     if let Some((name, target)) = &mut r.skip_after {
                         if !self.markers.contains(name.as_str())
                             && !name.parse::<u64>().is_ok_and(|n| self.ids.contains(&n))

@@ -110,7 +110,10 @@ pub struct Rule {
 
 impl Rule {
     /// Fills [`Rule::target_names`] for this link and the rest of its chain.
-    pub(crate) fn name_targets(&mut self) {
+    /// Equal names share one string (from `names`): rules reading the same
+    /// `TX:key` then leave MATCHED_VAR_NAME pointing at the same one, which
+    /// the next match can keep instead of replacing.
+    pub(crate) fn name_targets(&mut self, names: &mut std::collections::HashMap<String, Arc<str>>) {
         self.target_names = self
             .targets
             .iter()
@@ -124,13 +127,17 @@ impl Rule {
                     };
                     let mut name = String::new();
                     item.write_full_name(&mut name);
-                    Some((t.var, k.clone(), Arc::from(name)))
+                    let shared = names
+                        .entry(name)
+                        .or_insert_with_key(|n| Arc::from(n.as_str()))
+                        .clone();
+                    Some((t.var, k.clone(), shared))
                 }
                 _ => None,
             })
             .collect();
         if let Some(next) = &mut self.chain {
-            next.name_targets();
+            next.name_targets(names);
         }
     }
 

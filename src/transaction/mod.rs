@@ -1014,11 +1014,18 @@ impl Transaction {
         }
         let value = shared_value(value);
         let mut matched = self.matched.vars.pop().unwrap_or_default();
+        // Gates in a row read the same TX key and value, with the name and
+        // value shared (`Rule::name_targets`, `shared_value`): MATCHED_VAR
+        // is kept then, saving four atomic reference counts a gate.
+        let same = matches!(&self.vars.matched_var,
+            Some((n, v)) if Arc::ptr_eq(n, name) && Arc::ptr_eq(v, &value));
+        if !same {
+            self.vars.matched_var = Some((name.clone(), value.clone()));
+        }
         matched.push(MatchedVar {
             name: name.clone(),
-            value: value.clone(),
+            value,
         });
-        self.vars.matched_var = Some((name.clone(), value));
         self.matched.rules.push(MatchedRule {
             id: rule.id,
             phase,
