@@ -52,7 +52,7 @@ pub struct Prefilter {
     /// letter, at least) share a class. Such literals (a byte such as `(`
     /// serves dozens of rules) would make the automaton report at almost
     /// every position; one pass collecting the value's classes is cheaper.
-    byte_class: Vec<u64>,
+    byte_class: Box<[u64; 256]>,
     /// Per class, `words()` words: the bits of its rules, as a mask.
     class_masks: Vec<u64>,
     /// The automaton could not be built: every bit is set.
@@ -136,7 +136,7 @@ impl PrefilterBuilder {
                 }
             }
         }
-        let mut byte_class = vec![0u64; 256];
+        let mut byte_class = Box::new([0u64; 256]);
         let mut classes: Vec<Vec<u64>> = Vec::new();
         for (b, mask) in masks.iter().enumerate() {
             if mask.iter().all(|&w| w == 0) {
@@ -187,7 +187,8 @@ impl Prefilter {
         if !self.class_masks.is_empty() {
             let mut present = 0u64;
             for &b in value {
-                present |= self.byte_class.get(usize::from(b)).copied().unwrap_or(0);
+                // Indexed by a byte: no bounds check in this per-byte loop.
+                present |= self.byte_class[usize::from(b)];
             }
             let words = self.words();
             while present != 0 {
