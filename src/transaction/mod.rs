@@ -1022,6 +1022,8 @@ impl Transaction {
         if !same {
             self.vars.matched_var = Some((name.clone(), value.clone()));
         }
+        // Sized for the one match (`push` alone would make room for four).
+        matched.reserve_exact(1);
         matched.push(MatchedVar {
             name: name.clone(),
             value,

@@ -332,6 +332,7 @@ impl Buffers {
         // a transaction that waits for its response.
         swap(&mut self.group_bytes, &mut other.group_bytes);
         swap(&mut self.group_raw, &mut other.group_raw);
+        swap(&mut self.target_raw, &mut other.target_raw);
     }
 }
 
