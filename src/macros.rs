@@ -170,7 +170,11 @@ impl MacroString {
     pub fn expand(&self, r: &dyn MacroResolver) -> Cow<'_, str> {
         match self.expand_bytes(r) {
             Cow::Borrowed(_) => Cow::Borrowed(&self.raw),
-            Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+            // Valid UTF-8 (nearly always) becomes the string without a copy.
+            Cow::Owned(v) => Cow::Owned(
+                String::from_utf8(v)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
         }
     }
 }
@@ -185,6 +189,7 @@ mod tests {
             let v: &[u8] = match (c, k) {
                 ("TX", Some(k)) if k.eq_ignore_ascii_case("score") => b"5",
                 ("MATCHED_VAR", None) => b"abc",
+                ("TX", Some("bad")) => b"a\xffb",
                 _ => return false,
             };
             out.extend_from_slice(v);
@@ -200,6 +205,10 @@ mod tests {
         let mut out = b"<".to_vec();
         m.expand_into(&R, &mut out);
         assert_eq!(out, b"<s=5 v=abc x=!");
+        // Invalid UTF-8 in a value is replaced in the string form only.
+        let bad = MacroString::parse("[%{tx.bad}]");
+        assert_eq!(bad.expand(&R), "[a\u{fffd}b]");
+        assert_eq!(&*bad.expand_bytes(&R), b"[a\xffb]");
     }
 
     #[test]

@@ -6,16 +6,34 @@ use crate::actions::severity_name;
 use crate::rules::Rule;
 use crate::transaction::{Interruption, MatchedRule};
 
-/// Transaction facts every line carries.
+/// Transaction facts every line carries, laid out once for all its lines.
 pub struct LogContext {
-    /// REMOTE_ADDR.
-    pub client_ip: String,
-    /// SERVER_NAME.
-    pub hostname: String,
-    /// The request URI as sent.
-    pub uri: String,
-    /// UNIQUE_ID.
-    pub unique_id: String,
+    /// `[client <REMOTE_ADDR>] ModSecurity: `.
+    head: String,
+    /// ` [hostname "..."] [uri "..."] [unique_id "..."]`, escaped.
+    tail: String,
+}
+
+impl LogContext {
+    /// The context of a transaction: REMOTE_ADDR, SERVER_NAME, the request
+    /// URI as sent, UNIQUE_ID.
+    pub fn new(client_ip: &str, hostname: &str, uri: &str, unique_id: &str) -> LogContext {
+        use std::fmt::Write as _;
+        let mut cx = LogContext {
+            head: String::new(),
+            tail: String::new(),
+        };
+        // Writing to a String cannot fail.
+        let _ = write!(cx.head, "[client {client_ip}] ModSecurity: ");
+        let _ = write!(
+            cx.tail,
+            " [hostname \"{}\"] [uri \"{}\"] [unique_id \"{}\"]",
+            Escaped(hostname, MAX_FIELD),
+            Escaped(uri, MAX_FIELD),
+            Escaped(unique_id, MAX_FIELD)
+        );
+        cx
+    }
 }
 
 const MAX_FIELD: usize = 1024;
@@ -158,8 +176,7 @@ pub fn error_log_line(
     use std::fmt::Write as _;
     let parts = rule.lines.get_or_init(|| RuleLines::new(m, rule));
     let mut l = String::with_capacity(768);
-    // Writing to a String cannot fail.
-    let _ = write!(l, "[client {}] ModSecurity: ", cx.client_ip);
+    l.push_str(&cx.head);
     match it {
         Some(i) if m.disruptive && i.rule_id == m.id => {
             let _ = write!(
@@ -191,13 +208,7 @@ pub fn error_log_line(
         Escaped(&m.data, MAX_FIELD)
     );
     l.push_str(&parts.tail);
-    let _ = write!(
-        l,
-        " [hostname \"{}\"] [uri \"{}\"] [unique_id \"{}\"]",
-        Escaped(&cx.hostname, MAX_FIELD),
-        Escaped(&cx.uri, MAX_FIELD),
-        Escaped(&cx.unique_id, MAX_FIELD)
-    );
+    l.push_str(&cx.tail);
     l
 }
 

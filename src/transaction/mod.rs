@@ -959,12 +959,13 @@ impl Transaction {
     }
 
     fn log_context(&self) -> crate::logging::LogContext {
-        crate::logging::LogContext {
-            client_ip: self.vars.data.remote_addr.clone(),
-            hostname: String::from_utf8_lossy(&self.vars.data.server_name).into_owned(),
-            uri: String::from_utf8_lossy(&self.vars.data.request_uri_raw).into_owned(),
-            unique_id: self.id.clone(),
-        }
+        let data = &self.vars.data;
+        crate::logging::LogContext::new(
+            &data.remote_addr,
+            &String::from_utf8_lossy(&data.server_name),
+            &String::from_utf8_lossy(&data.request_uri_raw),
+            &self.id,
+        )
     }
 
     fn expand_meta(&self, rule: &Rule) -> (String, String) {
