@@ -349,6 +349,26 @@ fn group_item<'a, 'd>(
     Some((n, items.get(n as usize)?, *rows.get(n as usize)?))
 }
 
+/// The entry of item `n` with value `v` (of raw value `raw`), scanned with
+/// `pre` when given (free of `self`, so the items can be borrowed beside).
+fn entry(
+    values: &mut Transformed,
+    n: u32,
+    v: u32,
+    raw: &[u8],
+    pre: Option<&Prefilter>,
+) -> SlotEntry {
+    let scan = match pre {
+        Some(pre) => values.scan(v, raw, pre),
+        None => UNSCANNED,
+    };
+    SlotEntry {
+        item: n,
+        value: v,
+        scan,
+    }
+}
+
 /// An empty vector of another element lifetime, keeping the memory (the
 /// element types differ only in lifetime, so the collect happens in place).
 fn relabel<'a, 'b>(v: Vec<Item<'a>>) -> Vec<Item<'b>> {
@@ -579,15 +599,8 @@ impl<'d> PhaseCache<'d> {
                     continue;
                 }
                 last = origin;
-                let scan = match pre {
-                    Some(pre) => self.values.scan(v, &item.value, pre),
-                    None => UNSCANNED,
-                };
-                self.entries.push(SlotEntry {
-                    item: n,
-                    value: v,
-                    scan,
-                });
+                self.entries
+                    .push(entry(&mut self.values, n, v, &item.value, pre));
             }
         }
         (start, self.entries.len() as u32)
@@ -688,15 +701,8 @@ impl<'d> PhaseCache<'d> {
         };
         // Every row starts with its raw value's entry (see `row`).
         let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
-        let scan = match pre {
-            Some(pre) => self.values.scan(v, &item.value, pre),
-            None => UNSCANNED,
-        };
-        self.entries.push(SlotEntry {
-            item: n,
-            value: v,
-            scan,
-        });
+        self.entries
+            .push(entry(&mut self.values, n, v, &item.value, pre));
     }
 
     /// `raw` (request/response data, unchanged for the phase) through
