@@ -435,9 +435,20 @@ impl TxData {
     /// The values `t` selects, `&` ignored.
     fn values<'a>(&'a self, t: &Target, out: &mut Vec<Item<'a>>) {
         let keep = |key: &[u8]| keep(t, key);
+        // `VAR:key` without exclusions (`REQUEST_HEADERS:User-Agent`, read
+        // by dozens of CRS rules): the key compared directly, no selector
+        // or exclusion test per pair.
+        let only = match (&t.sel, t.exclusions.is_empty()) {
+            (KeySel::Key(k), true) => Some(k.as_slice()),
+            _ => None,
+        };
         let pairs = |list: &'a [Pair], names: bool, out: &mut Vec<Item<'a>>| {
             for (k, v) in list {
-                if keep(k) {
+                let kept = match only {
+                    Some(key) => key.eq_ignore_ascii_case(k),
+                    None => keep(k),
+                };
+                if kept {
                     out.push(Item {
                         var: t.var,
                         key: Cow::Borrowed(k),
