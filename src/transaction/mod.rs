@@ -832,12 +832,7 @@ impl Transaction {
         index: usize,
         cache: &mut PhaseCache<'_>,
     ) -> bool {
-        // MATCHED_VAR outlives the rule that set it; MATCHED_VARS does not.
-        if let Some(last) = self.vars.matched_vars.pop() {
-            self.vars.matched_var = Some(last);
-        }
-        self.vars.matched_vars.clear();
-        self.vars.rule = Some(CurrentRule { phase, index });
+        self.begin_rule(phase, index);
         // Matches of links without an operator (SecAction): reported empty.
         let mut unnamed = 0;
         let mut first_meta: Option<(String, String)> = None;
@@ -988,31 +983,10 @@ impl Transaction {
     /// ([`crate::rules::plan::LinkPlan::lone_tx_key`]): the same state
     /// after it, without the general path's buffers, actions and messages.
     fn eval_lone_tx_key(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
-        if let Some(last) = self.vars.matched_vars.pop() {
-            self.vars.matched_var = Some(last);
-        }
-        self.vars.matched_vars.clear();
-        self.vars.rule = Some(CurrentRule { phase, index });
-        let (Some(op), [t], [(_, _, name)]) =
-            (&rule.operator, &rule.targets[..], &rule.target_names[..])
-        else {
+        self.begin_rule(phase, index);
+        let Some((name, value)) = self.tx_key_match(rule) else {
             return false;
         };
-        let KeySel::Key(key) = &t.sel else {
-            return false;
-        };
-        let Some(value) = self.vars.tx.get_hinted(key, &rule.tx_hint) else {
-            return false;
-        };
-        let arg = std::cell::OnceCell::new();
-        let mut ctx = OpContext {
-            macros: &self.vars,
-            captures: None,
-            arg: Some(&arg),
-        };
-        if op.op.evaluate(&mut ctx, value) == op.negated {
-            return false;
-        }
         let value = shared_value(value);
         let mut matched = self.matched.vars.pop().unwrap_or_default();
         // Gates in a row read the same TX key and value, with the name and
@@ -1050,27 +1024,43 @@ impl Transaction {
     /// [`Transaction::eval_link`] for a link whose one target is `TX:key`
     /// read as it is ([`crate::rules::plan::LinkPlan::tx_key`]).
     fn eval_tx_key(&self, r: &Rule, found: &mut Vec<Found>) {
-        let (Some(op), [t], [(_, _, name)]) = (&r.operator, &r.targets[..], &r.target_names[..])
-        else {
-            return;
-        };
-        let KeySel::Key(key) = &t.sel else { return };
-        let Some(value) = self.vars.tx.get_hinted(key, &r.tx_hint) else {
-            return;
-        };
-        let arg = std::cell::OnceCell::new();
-        let mut ctx = OpContext {
-            macros: &self.vars,
-            captures: None,
-            arg: Some(&arg),
-        };
-        if op.op.evaluate(&mut ctx, value) != op.negated {
+        if let Some((name, value)) = self.tx_key_match(r) {
             found.push(Found {
                 name: name.clone(),
                 value: shared_value(value),
                 captures: None,
             });
         }
+    }
+
+    /// The match name and value of `TX:key` link `r`, when TX holds the key
+    /// and the operator matches it.
+    fn tx_key_match<'r>(&self, r: &'r Rule) -> Option<(&'r Arc<str>, &[u8])> {
+        let (Some(op), [t], [(_, _, name)]) = (&r.operator, &r.targets[..], &r.target_names[..])
+        else {
+            return None;
+        };
+        let KeySel::Key(key) = &t.sel else {
+            return None;
+        };
+        let value = self.vars.tx.get_hinted(key, &r.tx_hint)?;
+        let arg = std::cell::OnceCell::new();
+        let mut ctx = OpContext {
+            macros: &self.vars,
+            captures: None,
+            arg: Some(&arg),
+        };
+        (op.op.evaluate(&mut ctx, value) != op.negated).then_some((name, value))
+    }
+
+    /// What every rule's evaluation starts with: MATCHED_VAR outlives the
+    /// rule that set it, MATCHED_VARS does not, and RULE is this rule.
+    fn begin_rule(&mut self, phase: u8, index: usize) {
+        if let Some(last) = self.vars.matched_vars.pop() {
+            self.vars.matched_var = Some(last);
+        }
+        self.vars.matched_vars.clear();
+        self.vars.rule = Some(CurrentRule { phase, index });
     }
 
     /// Evaluates one link's targets and operator into `found`; nothing is

@@ -618,14 +618,7 @@ impl<'d> PhaseCache<'d> {
         if let Some(Some((start, end, scanned))) = self.group_raw.get(group as usize).copied() {
             // Made for a slot without scans, now read by one with.
             if let (Some(pre), false) = (pre, scanned) {
-                for k in start..end {
-                    let Some(e) = self.entries.get(k as usize).copied() else {
-                        break;
-                    };
-                    if let Some(item) = self.target_items.get(e.item as usize) {
-                        self.entries[k as usize].scan = self.values.scan(e.value, &item.value, pre);
-                    }
-                }
+                self.scan_entries(start as usize..end as usize, pre);
                 self.group_raw[group as usize] = Some((start, end, true));
             }
             return (start, end);
@@ -668,15 +661,9 @@ impl<'d> PhaseCache<'d> {
         match self.target_raw.get(id).copied().flatten() {
             Some((s, e, scanned)) => {
                 self.entries.extend_from_within(s as usize..e as usize);
-                if let (Some(pre), false) = (pre, scanned) {
-                    for k in at..self.entries.len() {
-                        let e = self.entries[k];
-                        if let Some(item) = self.target_items.get(e.item as usize) {
-                            self.entries[k].scan = self.values.scan(e.value, &item.value, pre);
-                        }
-                    }
-                } else {
-                    return;
+                match (pre, scanned) {
+                    (Some(pre), false) => self.scan_entries(at..self.entries.len(), pre),
+                    _ => return,
                 }
             }
             None => {
@@ -688,6 +675,18 @@ impl<'d> PhaseCache<'d> {
         }
         if let Some(cell) = self.target_raw.get_mut(id) {
             *cell = Some((at as u32, self.entries.len() as u32, pre.is_some()));
+        }
+    }
+
+    /// Scans the values of `entries[range]`, made without scans.
+    fn scan_entries(&mut self, range: std::ops::Range<usize>, pre: &Prefilter) {
+        for k in range {
+            let Some(e) = self.entries.get(k).copied() else {
+                break;
+            };
+            if let Some(item) = self.target_items.get(e.item as usize) {
+                self.entries[k].scan = self.values.scan(e.value, &item.value, pre);
+            }
         }
     }
 
