@@ -5,24 +5,31 @@ use crate::macros::{MacroRef, MacroResolver};
 
 impl MacroResolver for TxVars {
     fn resolve_ref(&self, r: &MacroRef, out: &mut Vec<u8>) -> bool {
-        // TX (CRS's scores and settings, on every match): by the key as
-        // stored, where it was last found.
-        if let (Some(Var::Tx), Some(_)) = (r.var, &r.key) {
-            return self
-                .tx
-                .get_hinted(&r.lower_key, &r.hint.0)
-                .is_some_and(|v| {
-                    out.extend_from_slice(v);
-                    true
-                });
+        match (r.var, &r.key) {
+            // TX (CRS's scores and settings, on every match): by the key as
+            // stored, where it was last found.
+            (Some(Var::Tx), Some(_)) => {
+                self.tx
+                    .get_hinted(&r.lower_key, &r.hint.0)
+                    .is_some_and(|v| {
+                        out.extend_from_slice(v);
+                        true
+                    })
+            }
+            // The variable was named at load time.
+            (Some(var), key) => self.resolve_var(var, key.as_deref(), out),
+            (None, _) => false,
         }
-        self.resolve(&r.collection, r.key.as_deref(), out)
     }
 
     fn resolve(&self, collection: &str, key: Option<&str>, out: &mut Vec<u8>) -> bool {
-        let Some(var) = Var::from_name(collection) else {
-            return false;
-        };
+        Var::from_name(collection).is_some_and(|var| self.resolve_var(var, key, out))
+    }
+}
+
+impl TxVars {
+    /// [`MacroResolver::resolve`] for a variable known by its [`Var`].
+    fn resolve_var(&self, var: Var, key: Option<&str>, out: &mut Vec<u8>) -> bool {
         let put = |v: &[u8], out: &mut Vec<u8>| {
             out.extend_from_slice(v);
             true
@@ -60,7 +67,9 @@ mod tests {
     /// lookup by name does, whichever TX map the shared hint last saw.
     #[test]
     fn parsed_references_read_what_names_read() {
-        let m = MacroString::parse("%{TX.Score}|%{tx.other}|%{tx.missing}|%{TX}|%{tx.0}");
+        let m = MacroString::parse(
+            "%{TX.Score}|%{tx.other}|%{tx.missing}|%{TX}|%{tx.0}|%{env.coraza_resolve_test}|%{nosuch.x}",
+        );
         let by_name = |v: &TxVars| {
             let mut out = Vec::new();
             for (c, k) in [
@@ -69,6 +78,8 @@ mod tests {
                 ("TX", Some("missing")),
                 ("TX", None),
                 ("TX", Some("0")),
+                ("ENV", Some("coraza_resolve_test")),
+                ("NOSUCH", Some("x")),
             ] {
                 v.resolve(c, k, &mut out);
                 out.push(b'|');
@@ -79,6 +90,7 @@ mod tests {
         let mut a = TxVars::default();
         a.tx.set_bytes(b"score", b"5");
         a.tx.set_bytes(b"other", b"x");
+        a.env.set_bytes(b"coraza_resolve_test", b"e");
         let mut b = TxVars::default();
         for k in ["z", "y", "other", "0", "score"] {
             b.tx.set_bytes(k.as_bytes(), format!("b-{k}").as_bytes());
@@ -86,6 +98,9 @@ mod tests {
         for v in [&a, &b, &a, &b] {
             assert_eq!(m.expand_bytes(v).into_owned(), by_name(v));
         }
-        assert_eq!(m.expand_bytes(&b).into_owned(), b"b-score|b-other||b-z|b-0");
+        assert_eq!(
+            m.expand_bytes(&b).into_owned(),
+            b"b-score|b-other||b-z|b-0||"
+        );
     }
 }
