@@ -145,7 +145,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut v = Vec::new();
             for _ in 0..1 + rng.below(6) {
-                v.extend_from_slice(*rng.pick(&seps));
+                v.extend_from_slice(rng.pick::<&[u8]>(&seps));
                 match rng.below(3) {
                     0 => v.extend_from_slice(rng.pick(&keywords).as_bytes()),
                     1 => v.extend((0..1 + rng.below(4)).map(|_| b'0' + rng.below(10) as u8)),
