@@ -14,6 +14,52 @@ use crate::variables::{Item, TxData};
 /// "Not scanned": the value has no prefilter bits (every operator runs).
 const UNSCANNED: u32 = u32::MAX;
 
+/// Per-phase cells (one per slot, target list or target) that need no
+/// reset between phases: each cell carries the stamp of the phase that
+/// wrote it, and reads as empty in any other. Resetting every cell at each
+/// phase wrote about 10 KB five times per transaction, most of it for
+/// slots the phase does not have. Stamps come from one process-wide
+/// counter, so vectors passed between transactions through the pool hold
+/// no cell a later phase could take for its own.
+struct Cells<T> {
+    cells: Vec<(u64, T)>,
+}
+
+impl<T> Default for Cells<T> {
+    fn default() -> Cells<T> {
+        Cells { cells: Vec::new() }
+    }
+}
+
+impl<T: Copy + Default> Cells<T> {
+    /// `n` cells, those already there kept (stamp 0 is never a phase's).
+    fn fit(&mut self, n: usize) {
+        if self.cells.len() != n {
+            self.cells.resize(n, (0, T::default()));
+        }
+    }
+
+    /// Cell `i`, if phase `stamp` wrote it.
+    #[inline]
+    fn get(&self, i: usize, stamp: u64) -> Option<T> {
+        self.cells
+            .get(i)
+            .filter(|&&(s, _)| s == stamp)
+            .map(|&(_, v)| v)
+    }
+
+    /// Writes cell `i` for phase `stamp`.
+    #[inline]
+    fn set(&mut self, i: usize, stamp: u64, v: T) {
+        if let Some(c) = self.cells.get_mut(i) {
+            *c = (stamp, v);
+        }
+    }
+}
+
+/// The next phase's stamp (see [`Cells`]); 0 is never handed out.
+static NEXT_STAMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// One entry of a slot: the item's index in the phase's collected items,
 /// its transformed value's index in the store and that value's scan (or
 /// [`UNSCANNED`]), read by every rule of the slot.
@@ -32,27 +78,30 @@ pub(super) struct PhaseCache<'d> {
     prefilter: Option<&'d Prefilter>,
     /// Per slot: whether its values are scanned ([`Plan::scanned`]).
     scanned: &'d [bool],
+    /// This phase's stamp: the cells below it wrote are its own.
+    stamp: u64,
     /// Items of each target list, by group: a range of `group_items`.
-    groups: Vec<Option<(u32, u32)>>,
-    /// Per group (once collected): the bytes of all its raw values. A slot
-    /// whose pipeline needs none of them holds exactly the raw values.
+    groups: Cells<(u32, u32)>,
+    /// Per group (written with its `groups` cell, read only after it):
+    /// the bytes of all its raw values. A slot whose pipeline needs none of
+    /// them holds exactly the raw values.
     group_bytes: Vec<ByteSet>,
     /// Per group: its raw values' entries, made once for every such slot,
     /// and whether they are scanned.
-    group_raw: Vec<Option<(u32, u32, bool)>>,
+    group_raw: Cells<(u32, u32, bool)>,
     /// Entries of each slot: a range of `entries`.
-    slots: Vec<Option<(u32, u32)>>,
+    slots: Cells<(u32, u32)>,
     /// Every group's items, one after another (a group is collected at
     /// once), as indices into `target_items`: a target's items are shared
     /// by every group that lists it, so only their numbers are copied.
     group_items: Vec<u32>,
     /// Items of each target (see [`Plan::group_targets`]): a range of
     /// `target_items`, collected once per phase.
-    targets: Vec<Option<(u32, u32)>>,
+    targets: Cells<(u32, u32)>,
     /// Per target: the entries of its raw values, once made for a group
     /// (a range of `entries`), and whether they are scanned. Target lists
     /// share targets, so another list copies them instead of making them.
-    target_raw: Vec<Option<(u32, u32, bool)>>,
+    target_raw: Cells<(u32, u32, bool)>,
     target_items: Vec<Item<'d>>,
     /// Per item of `target_items`: its row in the transformed-value table.
     target_rows: Vec<u32>,
@@ -258,13 +307,13 @@ impl<'c, 'd> SlotView<'c, 'd> {
 /// that each phase reuses the memory of the one before.
 #[derive(Default)]
 pub(super) struct Buffers {
-    groups: Vec<Option<(u32, u32)>>,
+    groups: Cells<(u32, u32)>,
     group_bytes: Vec<ByteSet>,
-    group_raw: Vec<Option<(u32, u32, bool)>>,
-    slots: Vec<Option<(u32, u32)>>,
+    group_raw: Cells<(u32, u32, bool)>,
+    slots: Cells<(u32, u32)>,
     group_items: Vec<u32>,
-    targets: Vec<Option<(u32, u32)>>,
-    target_raw: Vec<Option<(u32, u32, bool)>>,
+    targets: Cells<(u32, u32)>,
+    target_raw: Cells<(u32, u32, bool)>,
     /// Always empty here: items borrow the phase's data.
     target_items: Vec<Item<'static>>,
     target_rows: Vec<u32>,
@@ -279,15 +328,12 @@ pub(super) struct Buffers {
 
 impl Buffers {
     /// Empties every vector, keeping its memory (nothing of a request stays
-    /// in a buffer handed to another transaction).
+    /// in a buffer handed to another transaction). The per-phase cells stay
+    /// as they are: they hold positions, not request bytes, and the next
+    /// phase's stamp leaves them all empty (see [`Cells`]); `group_bytes`
+    /// is only read for a group its phase collected.
     pub fn clear(&mut self) {
-        self.groups.clear();
-        self.group_bytes.clear();
-        self.group_raw.clear();
-        self.slots.clear();
         self.group_items.clear();
-        self.targets.clear();
-        self.target_raw.clear();
         self.target_items.clear();
         self.target_rows.clear();
         self.entries.clear();
@@ -384,13 +430,16 @@ impl<'d> PhaseCache<'d> {
         let prefilter = plan.prefilters[usize::from(phase.clamp(1, 5) - 1)].as_ref();
         b.clear();
         let words = prefilter.map_or(0, Prefilter::words);
-        b.groups.resize(plan.group_targets.len(), None);
-        b.group_bytes
-            .resize(plan.group_targets.len(), ByteSet::EMPTY);
-        b.group_raw.resize(plan.group_targets.len(), None);
-        b.slots.resize(plan.slots.len(), None);
-        b.targets.resize(plan.targets, None);
-        b.target_raw.resize(plan.targets, None);
+        let stamp = NEXT_STAMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        b.groups.fit(plan.group_targets.len());
+        if b.group_bytes.len() != plan.group_targets.len() {
+            b.group_bytes
+                .resize(plan.group_targets.len(), ByteSet::EMPTY);
+        }
+        b.group_raw.fit(plan.group_targets.len());
+        b.slots.fit(plan.slots.len());
+        b.targets.fit(plan.targets);
+        b.target_raw.fit(plan.targets);
         let h = &plan.hints;
         CacheHints::reserve(&h.items, &mut b.group_items);
         let target_items = relabel(b.target_items);
@@ -404,6 +453,7 @@ impl<'d> PhaseCache<'d> {
             plan,
             prefilter,
             scanned: &plan.scanned[usize::from(phase.clamp(1, 5) - 1)],
+            stamp,
             groups: b.groups,
             group_bytes: b.group_bytes,
             group_raw: b.group_raw,
@@ -458,11 +508,11 @@ impl<'d> PhaseCache<'d> {
 
     /// The values of `r`'s slot (`r.plan.slot` must be set), computed on first use.
     pub fn slot<'c>(&'c mut self, slot: u32, r: &Rule) -> SlotView<'c, 'd> {
-        let (start, end) = match self.slots[slot as usize] {
+        let (start, end) = match self.slots.get(slot as usize, self.stamp) {
             Some(range) => range,
             None => {
                 let range = self.fill(slot, r);
-                self.slots[slot as usize] = Some(range);
+                self.slots.set(slot as usize, self.stamp, range);
                 range
             }
         };
@@ -506,14 +556,14 @@ impl<'d> PhaseCache<'d> {
             pipeline,
             multi,
         } = self.plan.slots[slot as usize];
-        let (first, last) = match self.groups[group as usize] {
+        let (first, last) = match self.groups.get(group as usize, self.stamp) {
             Some(range) => range,
             None => {
                 let first = self.group_items.len() as u32;
                 let ids = self.plan.group_targets.get(group as usize);
                 for (k, t) in r.targets.iter().enumerate() {
                     let id = ids.and_then(|ids| ids.get(k)).map(|&id| id as usize);
-                    let known = id.and_then(|id| self.targets.get(id).copied().flatten());
+                    let known = id.and_then(|id| self.targets.get(id, self.stamp));
                     let (from, to) = match known {
                         Some(range) => range,
                         None => {
@@ -526,8 +576,8 @@ impl<'d> PhaseCache<'d> {
                                 self.target_rows.push(row);
                             }
                             let range = (from as u32, self.target_items.len() as u32);
-                            if let Some(cell) = id.and_then(|id| self.targets.get_mut(id)) {
-                                *cell = Some(range);
+                            if let Some(id) = id {
+                                self.targets.set(id, self.stamp, range);
                             }
                             range
                         }
@@ -535,7 +585,7 @@ impl<'d> PhaseCache<'d> {
                     self.group_items.extend(from..to);
                 }
                 let range = (first, self.group_items.len() as u32);
-                self.groups[group as usize] = Some(range);
+                self.groups.set(group as usize, self.stamp, range);
                 let mut bytes = ByteSet::EMPTY;
                 for &n in self.group_items.get(first as usize..).unwrap_or_default() {
                     let row = self.target_rows.get(n as usize);
@@ -615,11 +665,12 @@ impl<'d> PhaseCache<'d> {
         last: u32,
         pre: Option<&Prefilter>,
     ) -> (u32, u32) {
-        if let Some(Some((start, end, scanned))) = self.group_raw.get(group as usize).copied() {
+        if let Some((start, end, scanned)) = self.group_raw.get(group as usize, self.stamp) {
             // Made for a slot without scans, now read by one with.
             if let (Some(pre), false) = (pre, scanned) {
                 self.scan_entries(start as usize..end as usize, pre);
-                self.group_raw[group as usize] = Some((start, end, true));
+                self.group_raw
+                    .set(group as usize, self.stamp, (start, end, true));
             }
             return (start, end);
         }
@@ -627,7 +678,7 @@ impl<'d> PhaseCache<'d> {
         let plan = self.plan;
         let collected = |ids: &[u32]| {
             ids.iter()
-                .all(|&id| self.targets.get(id as usize).is_some_and(Option::is_some))
+                .all(|&id| self.targets.get(id as usize, self.stamp).is_some())
         };
         match plan.group_targets.get(group as usize) {
             Some(ids) if !ids.is_empty() && collected(ids) => {
@@ -647,9 +698,8 @@ impl<'d> PhaseCache<'d> {
             }
         }
         let end = self.entries.len() as u32;
-        if let Some(cell) = self.group_raw.get_mut(group as usize) {
-            *cell = Some((start, end, pre.is_some()));
-        }
+        self.group_raw
+            .set(group as usize, self.stamp, (start, end, pre.is_some()));
         (start, end)
     }
 
@@ -658,7 +708,7 @@ impl<'d> PhaseCache<'d> {
     /// if they were not and `pre` is given.
     fn target_raw_entries(&mut self, id: usize, pre: Option<&Prefilter>) {
         let at = self.entries.len();
-        match self.target_raw.get(id).copied().flatten() {
+        match self.target_raw.get(id, self.stamp) {
             Some((s, e, scanned)) => {
                 self.entries.extend_from_within(s as usize..e as usize);
                 match (pre, scanned) {
@@ -667,15 +717,17 @@ impl<'d> PhaseCache<'d> {
                 }
             }
             None => {
-                let (from, to) = self.targets.get(id).copied().flatten().unwrap_or_default();
+                let (from, to) = self.targets.get(id, self.stamp).unwrap_or_default();
                 for n in from..to {
                     self.push_raw(n, pre);
                 }
             }
         }
-        if let Some(cell) = self.target_raw.get_mut(id) {
-            *cell = Some((at as u32, self.entries.len() as u32, pre.is_some()));
-        }
+        self.target_raw.set(
+            id,
+            self.stamp,
+            (at as u32, self.entries.len() as u32, pre.is_some()),
+        );
     }
 
     /// Scans the values of `entries[range]`, made without scans.
