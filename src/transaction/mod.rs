@@ -752,17 +752,21 @@ impl Transaction {
         let list = &rules.phases[phase as usize - 1];
         let gates = &rules.plan.gates[phase as usize - 1];
         while i < end {
+            // Markers (a fifth of CRS's entries) are only skip targets.
+            let Some(Entry::Rule(rule)) = list.get(i) else {
+                i += 1;
+                continue;
+            };
             // No value of the first link's slot has the link's prefilter
             // bit: the rule cannot match, and a rule that does not match
             // leaves nothing behind, so it is not even visited.
-            if let (Some(&Some((slot, bit))), Some(Entry::Rule(rule))) = (gates.get(i), list.get(i))
-            {
+            if let Some(&Some((slot, bit))) = gates.get(i) {
                 if !cache.may_match(slot, bit, rule) {
                     i += 1;
                     continue;
                 }
             }
-            match self.step(rules, phase, i, cache) {
+            match self.step(rule, phase, i, cache) {
                 Some(next) => i = next,
                 None => return (i, true),
             }
@@ -770,18 +774,15 @@ impl Transaction {
         (i, false)
     }
 
-    /// Runs entry `i` of `phase`'s list (its gate passed): the index to go
+    /// Runs rule `rule`, entry `i` of `phase`'s list (its gate passed): the index to go
     /// on at, or None when the phase stops here.
     fn step(
         &mut self,
-        rules: &RuleSet,
+        rule: &Rule,
         phase: u8,
         i: usize,
         cache: &mut PhaseCache<'_>,
     ) -> Option<usize> {
-        let Some(Entry::Rule(rule)) = rules.phases[phase as usize - 1].get(i) else {
-            return Some(i + 1);
-        };
         if self.is_removed(rule) {
             return Some(i + 1);
         }

@@ -187,7 +187,7 @@ fn run(tx: &mut Transaction, rules: &RuleSet, lead: usize, stop: Option<usize>) 
             break End::Before(i);
         }
         let before = tx.matched.rules.len();
-        let next = tx.step(rules, 1, i, &mut cache);
+        let next = tx.step(rule, 1, i, &mut cache);
         if tx.matched.rules.len() > before && !effects_pure(rule) {
             break End::After(i);
         }
