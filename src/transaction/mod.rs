@@ -1036,6 +1036,7 @@ impl Transaction {
 
     /// The match name and value of `TX:key` link `r`, when TX holds the key
     /// and the operator matches it.
+    #[inline]
     fn tx_key_match<'r>(&self, r: &'r Rule) -> Option<(&'r Arc<str>, &[u8])> {
         let (Some(op), [t], [(_, _, name)]) = (&r.operator, &r.targets[..], &r.target_names[..])
         else {
@@ -1056,6 +1057,7 @@ impl Transaction {
 
     /// What every rule's evaluation starts with: MATCHED_VAR outlives the
     /// rule that set it, MATCHED_VARS does not, and RULE is this rule.
+    #[inline]
     fn begin_rule(&mut self, phase: u8, index: usize) {
         if let Some(last) = self.vars.matched_vars.pop() {
             self.vars.matched_var = Some(last);
