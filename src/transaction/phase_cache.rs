@@ -184,14 +184,24 @@ impl Transformed {
 
     /// The arena index of `raw` (row `row`) through pipeline `p`,
     /// transforming it on first use (from the result of `p`'s parent).
+    /// Most calls find it made: that check is inlined where it is asked.
+    #[inline]
     fn index_of(&mut self, pipes: &[Pipe], p: u32, row: u32, raw: &[u8]) -> u32 {
         let at = row as usize * self.width + p as usize;
         match self.table.get(at) {
-            Some(&i) if i != UNSET => return i,
-            Some(_) if (p as usize) < self.width => {}
+            Some(&i) if i != UNSET => i,
+            _ => self.make(pipes, p, row, raw),
+        }
+    }
+
+    /// [`Transformed::index_of`] when the table has no index yet.
+    #[inline(never)]
+    fn make(&mut self, pipes: &[Pipe], p: u32, row: u32, raw: &[u8]) -> u32 {
+        let at = row as usize * self.width + p as usize;
+        if self.table.get(at).is_none() || p as usize >= self.width {
             // Rows come from `row` and pipelines from the plan, so this
             // cannot happen; should it, the value goes untransformed.
-            _ => return self.push(Val::Raw),
+            return self.push(Val::Raw);
         }
         // None of the pipeline's trigger bytes: every step would return the
         // value as it is, so it is the raw value's entry.
