@@ -263,10 +263,17 @@ impl Transformed {
 
     /// Scans the value at `i` unless done (a value stored once is scanned
     /// once for every pipeline that leads to it); its scan.
+    #[inline]
     fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
-        if self.scan_of[i as usize] != UNSCANNED {
-            return self.scan_of[i as usize];
+        match self.scan_of.get(i as usize) {
+            Some(&n) if n != UNSCANNED => n,
+            _ => self.scan_new(i, raw, pre),
         }
+    }
+
+    /// [`Transformed::scan`] of a value not scanned yet for its own index.
+    #[inline(never)]
+    fn scan_new(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
         let o = self.origin(i);
         let mut n = self.scan_of[o as usize];
         if n == UNSCANNED {
