@@ -526,7 +526,9 @@ impl<'d> PhaseCache<'d> {
         }
     }
 
-    /// The values of `r`'s slot (`r.plan.slot` must be set), computed on first use.
+    /// The values of `r`'s slot (`r.plan.slot` must be set), computed on
+    /// first use (most calls find them made: inlined where asked).
+    #[inline]
     pub fn slot<'c>(&'c mut self, slot: u32, r: &Rule) -> SlotView<'c, 'd> {
         let (start, end) = match self.slots.get(slot as usize, self.stamp) {
             Some(range) => range,
@@ -570,6 +572,7 @@ impl<'d> PhaseCache<'d> {
 
     /// Computes a slot's entries (and its group's items, if not done);
     /// their range in `entries`.
+    #[inline(never)]
     fn fill(&mut self, slot: u32, r: &Rule) -> (u32, u32) {
         let Slot {
             group,
