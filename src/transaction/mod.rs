@@ -834,26 +834,53 @@ impl Transaction {
         cache: &mut PhaseCache<'_>,
     ) -> bool {
         self.begin_rule(phase, index);
+        // One buffer for every link's matches (kept between rules).
+        let mut found = std::mem::take(&mut self.found_buf);
+        found.clear();
+        self.eval_one(rule, rule, cache, &mut found);
+        if found.is_empty() {
+            self.found_buf = found;
+            return false;
+        }
+        self.rule_matched(rule, phase, cache, found)
+    }
+
+    /// Evaluates link `r` of the rule headed by `head` into `found`.
+    #[inline]
+    fn eval_one(
+        &mut self,
+        r: &Rule,
+        head: &Rule,
+        cache: &mut PhaseCache<'_>,
+        found: &mut Vec<Found>,
+    ) {
+        // A link whose TX target a `ctl` removed somewhere takes the
+        // general path (removals of other variables, as CRS 941010's of
+        // REQUEST_FILENAME, cannot touch it).
+        if r.plan.tx_key && !self.removals.tx_targets {
+            self.eval_tx_key(r, found);
+        } else {
+            self.eval_link(r, head, cache, found);
+        }
+    }
+
+    /// The rest of [`Transaction::eval_rule`] once the first link matched
+    /// (`found`): its actions, the chain, the rule's effects. Out of line:
+    /// most evaluated rules stop at their first link, and this part's
+    /// locals would cost each of them its spills.
+    #[inline(never)]
+    fn rule_matched(
+        &mut self,
+        rule: &Rule,
+        phase: u8,
+        cache: &mut PhaseCache<'_>,
+        mut found: Vec<Found>,
+    ) -> bool {
         // Matches of links without an operator (SecAction): reported empty.
         let mut unnamed = 0;
         let mut first_meta: Option<(String, String)> = None;
-        let mut link = Some(rule);
-        // One buffer for every link's matches (kept between rules).
-        let mut found = std::mem::take(&mut self.found_buf);
-        while let Some(r) = link {
-            found.clear();
-            // A link whose TX target a `ctl` removed somewhere takes the
-            // general path (removals of other variables, as CRS 941010's of
-            // REQUEST_FILENAME, cannot touch it).
-            if r.plan.tx_key && !self.removals.tx_targets {
-                self.eval_tx_key(r, &mut found);
-            } else {
-                self.eval_link(r, rule, cache, &mut found);
-            }
-            if found.is_empty() {
-                self.found_buf = found;
-                return false;
-            }
+        let mut r = rule;
+        loop {
             for (n, f) in found.drain(..).enumerate() {
                 unnamed += usize::from(r.operator.is_none());
                 self.apply_match(r, f);
@@ -861,7 +888,16 @@ impl Transaction {
                     first_meta = Some(self.expand_meta(rule));
                 }
             }
-            link = r.chain.as_deref();
+            let Some(next) = r.chain.as_deref() else {
+                break;
+            };
+            r = next;
+            found.clear();
+            self.eval_one(r, rule, cache, &mut found);
+            if found.is_empty() {
+                self.found_buf = found;
+                return false;
+            }
         }
         self.found_buf = found;
         let (msg, data) = first_meta.unwrap_or_else(|| self.expand_meta(rule));
