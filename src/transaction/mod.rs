@@ -774,8 +774,8 @@ impl Transaction {
         (i, false)
     }
 
-    /// Runs rule `rule`, entry `i` of `phase`'s list (its gate passed): the index to go
-    /// on at, or None when the phase stops here.
+    /// Runs rule `rule`, entry `i` of `phase`'s list (its gate passed): the
+    /// index to go on at, or None when the phase stops here.
     fn step(
         &mut self,
         rule: &Rule,

@@ -344,12 +344,13 @@ pub(super) struct Buffers {
 }
 
 impl Buffers {
-    /// Empties every vector, keeping its memory (nothing of a request stays
-    /// in a buffer handed to another transaction). The per-phase cells stay
-    /// as they are: they hold positions, not request bytes, and the next
-    /// phase's stamp leaves them all empty (see [`Cells`]); `group_bytes`
-    /// is only read for a group its phase collected.
+    /// Empties every vector, keeping its memory (no request byte stays in a
+    /// buffer handed to another transaction). The per-phase cells stay as
+    /// they are: they hold positions and counts, never request bytes, and
+    /// the next phase's stamp leaves them all empty (see [`Cells`]).
     pub fn clear(&mut self) {
+        // Which bytes a list's values hold is the request's: not kept.
+        self.group_bytes.clear();
         self.group_items.clear();
         self.target_items.clear();
         self.target_rows.clear();
@@ -452,10 +453,8 @@ impl<'d> PhaseCache<'d> {
         let words = prefilter.map_or(0, Prefilter::words);
         let stamp = NEXT_STAMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         b.groups.fit(plan.group_targets.len());
-        if b.group_bytes.len() != plan.group_targets.len() {
-            b.group_bytes
-                .resize(plan.group_targets.len(), ByteSet::EMPTY);
-        }
+        b.group_bytes
+            .resize(plan.group_targets.len(), ByteSet::EMPTY);
         b.group_raw.fit(plan.group_targets.len());
         b.slots.fit(plan.slots.len());
         b.targets.fit(plan.targets);

@@ -85,8 +85,9 @@ impl SparePool {
         take(&self.caches)
     }
 
-    /// Keeps the memory of `b` (emptied here) for a later transaction, if
-    /// it holds any request-sized memory.
+    /// Keeps the memory of `b` for a later transaction, if it holds any
+    /// request-sized memory (emptied of request bytes here: see
+    /// `Buffers::clear`).
     pub(super) fn give_cache(&self, mut b: Buffers) {
         if !b.has_large() {
             return;
