@@ -35,12 +35,11 @@ pub struct DetectSqli;
 /// blacklists none of those pairs but `1U` (and those with a comment,
 /// which needs `#`, `-` or `/`), and it lets `1U` pass when the input is
 /// two tokens (this version's rule for short inputs: a new version needs
-/// this reading again, hence the pin in Cargo.toml). Three
-/// are `1` or `n` twice and the word's type, and no blacklisted fingerprint
-/// starts so. Trying numbers of every form before every keyword of the
-/// table (and before barewords) tries every such sequence;
-/// `lone_tokens_are_never_sqli` and `a_number_and_a_word_are_never_sqli`
-/// check this against the crate.
+/// this reading again, hence the pin in Cargo.toml). Three are `1` or `n`
+/// twice and the word's type, and no blacklisted fingerprint starts so.
+/// Trying numbers of every form before every keyword of the table (and
+/// before barewords) tries every such sequence; `lone_tokens_are_never_sqli`
+/// and `a_number_and_a_word_are_never_sqli` check this against the crate.
 fn plain(input: &[u8]) -> bool {
     input
         .iter()

@@ -17,7 +17,7 @@ const UNSCANNED: u32 = u32::MAX;
 /// Per-phase cells (one per slot, target list or target) that need no
 /// reset between phases: each cell carries the stamp of the phase that
 /// wrote it, and reads as empty in any other. Resetting every cell at each
-/// phase wrote about 10 KB five times per transaction, most of it for
+/// phase wrote about 7 KB five times per transaction, most of it for
 /// slots the phase does not have. Stamps come from one process-wide
 /// counter, so vectors passed between transactions through the pool hold
 /// no cell a later phase could take for its own.
