@@ -6,12 +6,19 @@
 //! scanned against 18, and 440 per `@pm` call on short values).
 
 use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::{dfa, nfa::contiguous, Anchored, MatchKind};
+use aho_corasick::{nfa::contiguous, Anchored, MatchKind};
 
-/// The automaton: a DFA up to a size, the contiguous NFA beyond.
+use super::dense::Dense;
+
+/// No single-byte pass: every byte adds nothing.
+#[cfg(test)]
+static NO_BYTES: [u64; 256] = [0; 256];
+
+/// The automaton: a DFA up to a size (copied into a table of our own), the
+/// contiguous NFA beyond.
 #[derive(Debug)]
 pub(crate) enum Literals {
-    Dfa(dfa::DFA),
+    Dfa(Dense),
     /// Slower per byte (failure transitions), far smaller.
     Nfa(contiguous::NFA),
 }
@@ -23,42 +30,47 @@ impl Literals {
     /// size) the NFA is built.
     pub fn build<P: AsRef<[u8]>>(patterns: &[P], dfa_bytes: usize) -> Result<Literals, String> {
         let total: usize = patterns.iter().map(|p| p.as_ref().len()).sum();
-        let mut built = None;
-        if total <= dfa_bytes {
-            // The crate's own prefilter only serves its search entry points.
-            built = dfa::Builder::new()
-                .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
-                .prefilter(false)
-                .build(patterns)
-                .ok()
-                .map(Literals::Dfa);
-        }
-        let built = match built {
-            Some(l) => l,
-            None => contiguous::Builder::new()
-                .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
-                .prefilter(false)
-                .build(patterns)
-                .map(Literals::Nfa)
-                .map_err(|e| e.to_string())?,
-        };
+        // The crate's own prefilter only serves its search entry points.
+        let nfa = contiguous::Builder::new()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .prefilter(false)
+            .build(patterns)
+            .map_err(|e| e.to_string())?;
         // The walks start there; built unanchored, so always present.
-        let start = match &built {
-            Literals::Dfa(d) => d.start_state(Anchored::No),
-            Literals::Nfa(n) => n.start_state(Anchored::No),
+        nfa.start_state(Anchored::No).map_err(|e| e.to_string())?;
+        // An Aho-Corasick DFA has the trie's states, each transition the
+        // NFA's after its failure links: the table is read off the NFA.
+        let dense = match total <= dfa_bytes {
+            true => Dense::from_automaton(&nfa, patterns),
+            false => None,
         };
-        start.map_err(|e| e.to_string())?;
+        let built = match dense {
+            Some(d) => Literals::Dfa(d),
+            None => Literals::Nfa(nfa),
+        };
         Ok(built)
     }
 
     /// Calls `f` with the number of every pattern ending at every position
     /// of `value` (overlapping, as [`MatchKind::Standard`] reports them).
+    #[cfg(test)]
     pub fn for_each_match(&self, value: &[u8], f: impl FnMut(usize)) {
+        self.scan(value, &NO_BYTES, f);
+    }
+
+    /// [`Literals::for_each_match`], returning the union of `bytes[b]` over
+    /// the bytes `b` of `value` (one pass over the value for both).
+    #[inline]
+    pub fn scan(&self, value: &[u8], bytes: &[u64; 256], f: impl FnMut(usize)) -> u64 {
         match self {
-            Literals::Dfa(d) => walk(d, value, f),
-            Literals::Nfa(n) => walk(n, value, f),
+            Literals::Dfa(d) => d.walk(value, bytes, f),
+            Literals::Nfa(n) => {
+                walk(n, value, f);
+                value
+                    .iter()
+                    .fold(0, |present, &b| present | bytes[usize::from(b)])
+            }
         }
     }
 
@@ -66,7 +78,7 @@ impl Literals {
     /// crate's `find` reports for a standard automaton.
     pub fn first_match(&self, value: &[u8]) -> Option<(usize, usize, usize)> {
         match self {
-            Literals::Dfa(d) => first(d, value),
+            Literals::Dfa(d) => d.first(value),
             Literals::Nfa(n) => first(n, value),
         }
     }

@@ -10,6 +10,7 @@
 //! only the work.
 
 pub(crate) mod automaton;
+mod dense;
 pub(crate) mod literals;
 
 use std::collections::HashMap;
@@ -184,29 +185,27 @@ impl Prefilter {
             bits.fill(u64::MAX);
             return;
         }
-        if !self.class_masks.is_empty() {
-            let mut present = 0u64;
-            for &b in value {
-                // Indexed by a byte: no bounds check in this per-byte loop.
-                present |= self.byte_class[usize::from(b)];
-            }
-            let words = self.words();
-            while present != 0 {
-                let c = present.trailing_zeros() as usize;
-                present &= present - 1;
-                if let Some(mask) = self.class_masks.get(c * words..(c + 1) * words) {
-                    bits.iter_mut().zip(mask).for_each(|(w, m)| *w |= m);
-                }
-            }
-        }
-        if let Some(ac) = &self.ac {
-            ac.for_each_match(value, |p| {
-                for &b in &self.bits_of[p] {
+        // The single-byte pass rides along the automaton's walk when there
+        // is one: one loop over the value for both.
+        let mut present = match &self.ac {
+            Some(ac) => ac.scan(value, &self.byte_class, |p| {
+                for &b in self.bits_of.get(p).map_or(&[][..], Vec::as_slice) {
                     if let Some(w) = bits.get_mut(b as usize / 64) {
                         *w |= 1 << (b % 64);
                     }
                 }
-            });
+            }),
+            None => value
+                .iter()
+                .fold(0, |present, &b| present | self.byte_class[usize::from(b)]),
+        };
+        let words = self.words();
+        while present != 0 {
+            let c = present.trailing_zeros() as usize;
+            present &= present - 1;
+            if let Some(mask) = self.class_masks.get(c * words..(c + 1) * words) {
+                bits.iter_mut().zip(mask).for_each(|(w, m)| *w |= m);
+            }
         }
     }
 
