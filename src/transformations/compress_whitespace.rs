@@ -66,7 +66,11 @@ fn full(input: &[u8]) -> Cow<'_, [u8]> {
             let (cp, w) = decode_rune(rest);
             let w = if cp == REPLACEMENT { w.max(1) } else { w };
             if let Some(o) = out.as_mut() {
-                o.extend_from_slice(&rest[..w]);
+                // One byte pushed: a copy of a runtime length is a call.
+                match rest {
+                    [b, ..] if w == 1 => o.push(*b),
+                    _ => o.extend_from_slice(&rest[..w]),
+                }
             }
             in_space = false;
             w

@@ -37,11 +37,12 @@ pub fn remove_whitespace(input: &[u8]) -> Cow<'_, [u8]> {
 /// The transformation without the fast path.
 fn full(input: &[u8]) -> Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
+    // The bytes kept since the last whitespace, copied as one run when the
+    // next is found (a copy per byte costs a call per byte).
+    let mut run = 0;
     let mut i = 0;
     while i < input.len() {
         let b = input[i];
-        // ASCII needs no decoding: its White_Space characters are 9-13 and
-        // space (headers with spaces reach here, mostly ASCII).
         let (width, space) = if b.is_ascii() {
             (1, matches!(b, 9..=13 | b' '))
         } else {
@@ -55,18 +56,17 @@ fn full(input: &[u8]) -> Cow<'_, [u8]> {
             (width, space)
         };
         if space {
-            out.get_or_insert_with(|| {
-                let mut o = Vec::with_capacity(input.len());
-                o.extend_from_slice(&input[..i]);
-                o
-            });
-        } else if let Some(o) = out.as_mut() {
-            o.extend_from_slice(&input[i..i + width]);
+            out.get_or_insert_with(|| Vec::with_capacity(input.len()))
+                .extend_from_slice(&input[run..i]);
+            run = i + width;
         }
         i += width;
     }
     match out {
-        Some(o) => Cow::Owned(o),
+        Some(mut o) => {
+            o.extend_from_slice(input.get(run..).unwrap_or_default());
+            Cow::Owned(o)
+        }
         None => Cow::Borrowed(input),
     }
 }
