@@ -6,6 +6,7 @@ mod ctl;
 mod setvar;
 
 pub use ctl::{parse_ranges as parse_ranges_pub, Ctl, TagSel};
+pub(crate) use setvar::push_int as setvar_push_int;
 pub use setvar::{to_int as setvar_to_int, SetOp, SetVar};
 
 use crate::macros::MacroString;

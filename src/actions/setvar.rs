@@ -79,6 +79,52 @@ pub fn parse(v: &str) -> Result<SetVar, String> {
 
 /// Integer value of a variable as ModSecurity reads it: leading digits, else 0.
 pub fn to_int(v: &[u8]) -> i64 {
+    // Anomaly scores are short ASCII numbers, read at every `setvar:+=`:
+    // parsed here byte by byte. Other text takes the general path.
+    if v.is_ascii() {
+        return ascii_int(v);
+    }
+    lossy_int(v)
+}
+
+/// [`to_int`] of ASCII text: trimmed of what `str::trim` removes there
+/// (tab, line feed, vertical tab, form feed, carriage return, space), an
+/// optional sign, then digits; 0 when there are none or they overflow.
+fn ascii_int(v: &[u8]) -> i64 {
+    let space = |b: &u8| matches!(b, 9..=13 | b' ');
+    let start = v.iter().position(|b| !space(b)).unwrap_or(v.len());
+    let v = &v[start..];
+    let (negative, digits) = match v.first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    let end = digits
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if end == 0 {
+        return 0;
+    }
+    // Accumulated negative, so i64::MIN parses as `str::parse` does.
+    let mut n: i64 = 0;
+    for &d in &digits[..end] {
+        let Some(next) = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_sub(i64::from(d - b'0')))
+        else {
+            return 0;
+        };
+        n = next;
+    }
+    match negative {
+        true => n,
+        false => n.checked_neg().unwrap_or(0),
+    }
+}
+
+/// [`to_int`] of other text, read as UTF-8 with invalid bytes replaced.
+fn lossy_int(v: &[u8]) -> i64 {
     let s = String::from_utf8_lossy(v);
     let s = s.trim();
     let end = s
@@ -87,6 +133,26 @@ pub fn to_int(v: &[u8]) -> i64 {
         .map(|(i, _)| i)
         .unwrap_or(s.len());
     s[..end].parse().unwrap_or(0)
+}
+
+/// Appends `n` in decimal (what `write!(out, "{n}")` writes, without the
+/// formatting machinery: a score is rewritten at every `setvar:+=`).
+pub(crate) fn push_int(out: &mut Vec<u8>, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
 }
 
 #[cfg(test)]
@@ -112,5 +178,44 @@ mod tests {
         assert_eq!(to_int(b"7abc"), 7);
         assert_eq!(to_int(b"abc"), 0);
         assert_eq!(to_int(b""), 0);
+    }
+
+    /// The ASCII path against the general one (which `str::parse` decides),
+    /// and `push_int` against `format!`.
+    #[test]
+    fn ascii_numbers_read_as_the_general_path_reads_them() {
+        let mut rng = crate::test_rng::Rng(0x1e7);
+        let pieces: [&[u8]; 14] = [
+            b"0",
+            b"7",
+            b"42",
+            b"-",
+            b"+",
+            b" ",
+            b"\t",
+            b"\x0b",
+            b"x",
+            b"9223372036854775807",
+            b"9223372036854775808",
+            b"-9223372036854775808",
+            b"00",
+            b"\r\n",
+        ];
+        for _ in 0..20_000 {
+            let v: Vec<u8> = (0..rng.below(5))
+                .flat_map(|_| rng.pick(&pieces).to_vec())
+                .collect();
+            assert_eq!(
+                ascii_int(&v),
+                lossy_int(&v),
+                "{:?}",
+                String::from_utf8_lossy(&v)
+            );
+        }
+        for n in [0, 1, -1, 9, 10, -10, 123_456, i64::MAX, i64::MIN] {
+            let mut out = b"x".to_vec();
+            push_int(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 }

@@ -2,7 +2,6 @@
 //! five phases and records what the rules decided.
 
 use std::borrow::Cow;
-use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
@@ -19,6 +18,7 @@ pub(crate) use spare::SparePool;
 mod prelude;
 pub(crate) use prelude::{compute as prelude_of, Prelude};
 mod setvar {
+    pub(crate) use crate::actions::setvar_push_int as push_int;
     pub use crate::actions::setvar_to_int as to_int;
 }
 
@@ -1272,8 +1272,7 @@ impl Transaction {
                                     cur.saturating_sub(n)
                                 };
                                 value.clear();
-                                // Writing into a Vec cannot fail.
-                                let _ = write!(value, "{res}");
+                                setvar::push_int(value, res);
                             });
                         }
                     }
