@@ -65,44 +65,73 @@ fn needs_escape(b: u8) -> bool {
 
 impl std::fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Escaped(s, max) = *self;
-        // Most fields (file names, tags, messages) need nothing.
-        if s.len() <= max && !s.bytes().any(needs_escape) {
-            return f.write_str(s);
-        }
-        // At most `max` characters: cut at the byte where the next begins.
-        // (No more bytes than `max`: no more characters either.)
-        let (text, cut) = match s.len() > max {
-            true => match s.char_indices().nth(max) {
-                Some((at, _)) => (&s[..at], true),
-                None => (s, false),
-            },
-            false => (s, false),
-        };
-        // Runs of bytes that need nothing are written whole; the bytes
-        // rewritten are all ASCII, so a run always ends at a character.
-        let mut run = 0;
-        for (i, b) in text.bytes().enumerate() {
-            if !needs_escape(b) {
-                continue;
-            }
-            f.write_str(&text[run..i])?;
-            match b {
-                b'"' => f.write_str("\\\"")?,
-                b'\\' => f.write_str("\\\\")?,
-                b'\n' => f.write_str("\\n")?,
-                b'\r' => f.write_str("\\r")?,
-                b'\t' => f.write_str("\\t")?,
-                b => write!(f, "\\x{b:02x}")?,
-            }
-            run = i + 1;
-        }
-        f.write_str(&text[run..])?;
-        if cut {
-            f.write_str("...")?;
-        }
-        Ok(())
+        let mut out = String::new();
+        push_escaped(&mut out, self.0, self.1);
+        f.write_str(&out)
     }
+}
+
+/// Appends [`escape`]`(s, max)` to `out` (without the formatting
+/// machinery: the lines of a request's matches are written with it).
+fn push_escaped(out: &mut String, s: &str, max: usize) {
+    // Most fields (file names, tags, messages) need nothing.
+    if s.len() <= max && !s.bytes().any(needs_escape) {
+        out.push_str(s);
+        return;
+    }
+    // At most `max` characters: cut at the byte where the next begins.
+    // (No more bytes than `max`: no more characters either.)
+    let (text, cut) = match s.len() > max {
+        true => match s.char_indices().nth(max) {
+            Some((at, _)) => (&s[..at], true),
+            None => (s, false),
+        },
+        false => (s, false),
+    };
+    // Runs of bytes that need nothing are written whole; the bytes
+    // rewritten are all ASCII, so a run always ends at a character.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut run = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if !needs_escape(b) {
+            continue;
+        }
+        out.push_str(&text[run..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => {
+                out.push_str("\\x");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        }
+        run = i + 1;
+    }
+    out.push_str(&text[run..]);
+    if cut {
+        out.push_str("...");
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_uint(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut m = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    // Digits only: always UTF-8.
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 fn capitalised(op: &str) -> String {
@@ -173,17 +202,16 @@ pub fn error_log_line(
     it: Option<&Interruption>,
     cx: &LogContext,
 ) -> String {
-    use std::fmt::Write as _;
     let parts = rule.lines.get_or_init(|| RuleLines::new(m, rule));
     let mut l = String::with_capacity(768);
     l.push_str(&cx.head);
     match it {
         Some(i) if m.disruptive && i.rule_id == m.id => {
-            let _ = write!(
-                l,
-                "Access denied with code {} (phase {}). ",
-                i.status, m.phase
-            );
+            l.push_str("Access denied with code ");
+            push_uint(&mut l, u64::from(i.status));
+            l.push_str(" (phase ");
+            push_uint(&mut l, u64::from(m.phase));
+            l.push_str("). ");
         }
         _ => l.push_str("Warning. "),
     }
@@ -191,22 +219,17 @@ pub fn error_log_line(
         (false, Some(var)) => {
             let value = String::from_utf8_lossy(&var.value);
             l.push_str(&parts.operator);
-            let _ = write!(
-                l,
-                "{}' (Value: `{}' ) ",
-                Escaped(&var.name, MAX_VALUE),
-                Escaped(&value, MAX_VALUE)
-            );
+            push_escaped(&mut l, &var.name, MAX_VALUE);
+            l.push_str("' (Value: `");
+            push_escaped(&mut l, &value, MAX_VALUE);
+            l.push_str("' ) ");
         }
         _ => l.push_str("Unconditional match in SecAction. "),
     }
     l.push_str(&parts.head);
-    let _ = write!(
-        l,
-        "{}\"] [data \"{}",
-        Escaped(&m.msg, MAX_FIELD),
-        Escaped(&m.data, MAX_FIELD)
-    );
+    push_escaped(&mut l, &m.msg, MAX_FIELD);
+    l.push_str("\"] [data \"");
+    push_escaped(&mut l, &m.data, MAX_FIELD);
     l.push_str(&parts.tail);
     l.push_str(&cx.tail);
     l
