@@ -279,7 +279,10 @@ impl Transformed {
         if n == UNSCANNED {
             n = (self.bits.len() / self.words.max(1)) as u32;
             let at = self.bits.len();
-            self.bits.resize(at + self.words, 0);
+            // A few words: pushed, where `resize` calls memset.
+            for _ in 0..self.words {
+                self.bits.push(0);
+            }
             let value = match &self.arena[o as usize] {
                 Val::Own(v) => v.as_slice(),
                 _ => raw,
