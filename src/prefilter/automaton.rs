@@ -64,7 +64,14 @@ impl Literals {
     #[inline]
     pub fn scan(&self, value: &[u8], bytes: &[u64; 256], f: impl FnMut(usize)) -> u64 {
         match self {
-            Literals::Dfa(d) => d.walk(value, bytes, f),
+            Literals::Dfa(d) => {
+                let mut f = f;
+                d.walk(value, bytes, |k| {
+                    for &p in d.patterns(k) {
+                        f(p as usize);
+                    }
+                })
+            }
             Literals::Nfa(n) => {
                 walk(n, value, f);
                 value

@@ -151,19 +151,32 @@ impl Dense {
         })
     }
 
-    /// The patterns of match state `sid`.
+    /// The patterns of the `k`th match state.
     #[inline]
-    fn matches(&self, sid: usize) -> &[u32] {
-        let k = (sid - self.first_match) / self.stride.max(1);
+    pub fn patterns(&self, k: usize) -> &[u32] {
         match self.match_ranges.get(k) {
             Some(&(from, to)) => self.patterns.get(from as usize..to as usize).unwrap_or(&[]),
             None => &[],
         }
     }
 
-    /// Calls `f` with every pattern ending at every position of `value`,
-    /// and returns the union of `bytes[b]` over the value's bytes `b` (the
-    /// prefilter's pass over single bytes, made in the same loop).
+    /// How many match states there are (`k` of [`Dense::patterns`] and
+    /// [`Dense::walk`] runs below it).
+    pub fn match_states(&self) -> usize {
+        self.match_ranges.len()
+    }
+
+    /// The number `k` of match state `sid`.
+    #[inline]
+    fn match_number(&self, sid: usize) -> usize {
+        (sid - self.first_match) / self.stride.max(1)
+    }
+
+    /// Calls `f` with the number `k` of the match state reached at each
+    /// position of `value` where patterns end (their patterns:
+    /// [`Dense::patterns`]), and returns the union of `bytes[b]` over the
+    /// value's bytes `b` (the prefilter's pass over single bytes, made in
+    /// the same loop).
     #[inline]
     pub fn walk(&self, value: &[u8], bytes: &[u64; 256], mut f: impl FnMut(usize)) -> u64 {
         // Locals, so the loop keeps them in registers.
@@ -178,19 +191,10 @@ impl Dense {
             };
             sid = next as usize;
             if sid >= first_match {
-                self.report(sid, &mut f);
+                f(self.match_number(sid));
             }
         }
         present
-    }
-
-    /// Calls `f` with each pattern of match state `sid` (out of line: the
-    /// walk's loop stays small).
-    #[inline(never)]
-    fn report(&self, sid: usize, f: &mut impl FnMut(usize)) {
-        for &p in self.matches(sid) {
-            f(p as usize);
-        }
     }
 
     /// The match that ends first, as (pattern, start, end).
@@ -201,7 +205,7 @@ impl Dense {
         for (at, &b) in value.iter().enumerate() {
             sid = *trans.get(sid + usize::from(classes[usize::from(b)]))? as usize;
             if sid >= first_match {
-                let p = *self.matches(sid).first()? as usize;
+                let p = *self.patterns(self.match_number(sid)).first()? as usize;
                 let end = at + 1;
                 let len = self.lens.get(p).copied().unwrap_or(0) as usize;
                 return Some((p, end.saturating_sub(len), end));
@@ -260,7 +264,9 @@ mod tests {
                     .map(|m| m.pattern().as_usize())
                     .collect();
                 let mut got = Vec::new();
-                let present = dense.walk(&v, &bytes, |p| got.push(p));
+                let present = dense.walk(&v, &bytes, |k| {
+                    got.extend(dense.patterns(k).iter().map(|&p| p as usize))
+                });
                 assert_eq!(got, all, "{patterns:?} {v:?}");
                 let want = v.iter().fold(0, |a, &b| a | bytes[usize::from(b)]);
                 assert_eq!(present, want);

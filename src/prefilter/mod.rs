@@ -63,6 +63,12 @@ pub struct Prefilter {
     always: bool,
     /// Per automaton pattern: the rule bits it sets.
     bits_of: Vec<Vec<u32>>,
+    /// Per match state of a DFA: the rule bits of all its patterns, as
+    /// (word, mask) pairs (a range of `state_masks`), worked out once
+    /// rather than pattern by pattern at every match (an SQL injection
+    /// reaches a match state at most of its bytes).
+    state_ranges: Vec<(u32, u32)>,
+    state_masks: Vec<(u32, u64)>,
     /// Number of rule bits.
     nbits: usize,
 }
@@ -164,12 +170,28 @@ impl PrefilterBuilder {
             byte_class[b] = 1 << c;
         }
         let class_masks = classes.concat();
+        let (mut state_ranges, mut state_masks) = (Vec::new(), Vec::new());
+        if let Some(Literals::Dfa(d)) = &ac {
+            for k in 0..d.match_states() {
+                let mut state = vec![0u64; words];
+                for &p in d.patterns(k) {
+                    for &b in self.bits_of.get(p as usize).map_or(&[][..], Vec::as_slice) {
+                        state[b as usize / 64] |= 1 << (b % 64);
+                    }
+                }
+                let from = state_masks.len() as u32;
+                state_masks.extend((0u32..).zip(state).filter(|&(_, m)| m != 0));
+                state_ranges.push((from, state_masks.len() as u32));
+            }
+        }
         Some(Prefilter {
             ac,
             always,
             byte_class,
             class_masks,
             bits_of: self.bits_of,
+            state_ranges,
+            state_masks,
             nbits: self.nbits,
         })
     }
@@ -191,6 +213,9 @@ impl Prefilter {
         // The single-byte pass rides along the automaton's walk when there
         // is one: one loop over the value for both.
         let mut present = match &self.ac {
+            Some(Literals::Dfa(d)) => {
+                d.walk(value, &self.byte_class, |k| self.set_state_bits(k, bits))
+            }
             Some(ac) => ac.scan(value, &self.byte_class, |p| {
                 for &b in self.bits_of.get(p).map_or(&[][..], Vec::as_slice) {
                     if let Some(w) = bits.get_mut(b as usize / 64) {
@@ -208,6 +233,19 @@ impl Prefilter {
             present &= present - 1;
             if let Some(mask) = self.class_masks.get(c * words..(c + 1) * words) {
                 bits.iter_mut().zip(mask).for_each(|(w, m)| *w |= m);
+            }
+        }
+    }
+
+    /// Sets the bits of match state `k`'s patterns (out of line: the walk's
+    /// per-byte loop stays small).
+    #[inline(never)]
+    fn set_state_bits(&self, k: usize, bits: &mut [u64]) {
+        let range = self.state_ranges.get(k).copied().unwrap_or_default();
+        let masks = self.state_masks.get(range.0 as usize..range.1 as usize);
+        for &(w, m) in masks.unwrap_or_default() {
+            if let Some(word) = bits.get_mut(w as usize) {
+                *word |= m;
             }
         }
     }
