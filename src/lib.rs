@@ -28,6 +28,7 @@
 
 pub mod actions;
 pub mod body;
+mod decimal;
 mod error;
 pub mod logging;
 pub mod macros;

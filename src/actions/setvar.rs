@@ -138,21 +138,10 @@ fn lossy_int(v: &[u8]) -> i64 {
 /// Appends `n` in decimal (what `write!(out, "{n}")` writes, without the
 /// formatting machinery: a score is rewritten at every `setvar:+=`).
 pub(crate) fn push_int(out: &mut Vec<u8>, n: i64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
     if n < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&buf[at..]);
+    out.extend_from_slice(crate::decimal::digits(n.unsigned_abs(), &mut [0; 20]));
 }
 
 #[cfg(test)]

@@ -119,19 +119,9 @@ fn push_escaped(out: &mut String, s: &str, max: usize) {
 
 /// Appends `n` in decimal.
 fn push_uint(out: &mut String, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut m = n;
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
+    let mut buf = [0; 20];
     // Digits only: always UTF-8.
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    out.push_str(std::str::from_utf8(crate::decimal::digits(n, &mut buf)).unwrap_or_default());
 }
 
 fn capitalised(op: &str) -> String {
