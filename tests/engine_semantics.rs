@@ -225,6 +225,46 @@ fn a_target_list_with_values_the_pipeline_leaves_alone_reads_them_raw() {
 }
 
 #[test]
+fn pipelines_that_meet_on_a_value_share_their_next_step_and_no_other() {
+    // On "ABC", removeWhitespace changes nothing, so both pipelines apply
+    // lowercase to the same value (once); on "A BC" they part: 1 sees
+    // "abc", 2 sees "a bc". Rule 3's own step after the shared one must not
+    // be taken for 1's, nor 4's urlDecode (same input, another step) for
+    // lowercase.
+    let w = waf(r#"
+        SecRule ARGS "@streq abc" "id:1,phase:1,pass,log,t:removeWhitespace,t:lowercase"
+        SecRule ARGS "@rx ^a ?bc$" "id:2,phase:1,pass,log,t:lowercase"
+        SecRule ARGS "@streq ABC" "id:3,phase:1,pass,log,t:removeWhitespace,t:uppercase"
+        SecRule ARGS "@streq ABC" "id:4,phase:1,pass,log,t:urlDecode"
+    "#);
+    let values = |tx: &Transaction| -> Vec<(u64, String)> {
+        tx.matched_rules()
+            .iter()
+            .flat_map(|r| {
+                r.matched
+                    .iter()
+                    .map(move |m| (r.id, String::from_utf8_lossy(&m.value).into_owned()))
+            })
+            .collect()
+    };
+    let tx = get(&w, "/?x=ABC", &[]);
+    assert_eq!(
+        values(&tx),
+        [
+            (1, "abc".into()),
+            (2, "abc".into()),
+            (3, "ABC".into()),
+            (4, "ABC".into())
+        ]
+    );
+    let tx = get(&w, "/?x=A%20bC", &[]);
+    assert_eq!(
+        values(&tx),
+        [(1, "abc".into()), (2, "a bc".into()), (3, "ABC".into())]
+    );
+}
+
+#[test]
 fn engine_modes_and_disruptive_actions() {
     let rules = r#"SecRule ARGS:x "@streq 1" "id:1,phase:1,deny,status:418"
         SecRule ARGS:y "@streq 1" "id:2,phase:1,redirect:http://example.com/%{tx.none}blocked"

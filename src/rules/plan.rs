@@ -57,6 +57,10 @@ pub struct Pipe {
     pub parent: u32,
     /// The last transformation; `None` only for the empty pipeline.
     pub step: Option<Transformation>,
+    /// The last transformation's number, the same in every pipeline that
+    /// ends with it: pipelines that reach one value by different paths
+    /// apply a step to it once (see `transaction::phase_cache`).
+    pub step_id: u32,
     /// What the whole pipeline (from the empty one) needs to change a value:
     /// a value without any of these bytes passes through every step
     /// unchanged (see [`crate::transformations::triggers`]).
@@ -173,6 +177,7 @@ impl Default for Plan {
             pipes: vec![Pipe {
                 parent: 0,
                 step: None,
+                step_id: 0,
                 triggers: Some(ByteSet::EMPTY),
             }],
             prefilters: Default::default(),
@@ -202,7 +207,12 @@ impl Plan {
 }
 
 /// Numbers `r`'s pipeline and every start of it, keyed by (parent, name).
-fn pipeline(plan: &mut Plan, ids: &mut HashMap<(u32, String), u32>, r: &Rule) -> u32 {
+fn pipeline(
+    plan: &mut Plan,
+    ids: &mut HashMap<(u32, String), u32>,
+    step_ids: &mut HashMap<String, u32>,
+    r: &Rule,
+) -> u32 {
     let names: Vec<&str> = r
         .transform_key
         .split(',')
@@ -221,10 +231,13 @@ fn pipeline(plan: &mut Plan, ids: &mut HashMap<(u32, String), u32>, r: &Rule) ->
         };
         let next = plan.pipes.len() as u32;
         let parent_triggers = plan.pipes.get(p as usize).and_then(|x| x.triggers);
+        let known = step_ids.len() as u32;
+        let step_id = *step_ids.entry(name.clone()).or_insert(known);
         p = *ids.entry((p, name)).or_insert_with(|| {
             plan.pipes.push(Pipe {
                 parent: p,
                 step: Some(*f),
+                step_id,
                 triggers: crate::transformations::triggers::pipeline([
                     parent_triggers,
                     step_triggers,
@@ -241,6 +254,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     let mut groups: HashMap<String, u32> = HashMap::new();
     let mut target_ids: HashMap<String, u32> = HashMap::new();
     let mut pipe_ids: HashMap<(u32, String), u32> = HashMap::new();
+    let mut step_ids: HashMap<String, u32> = HashMap::new();
     let mut slots: HashMap<Slot, u32> = HashMap::new();
     let mut builders: [PrefilterBuilder; 5] = Default::default();
     let mut plan = Plan::default();
@@ -249,7 +263,7 @@ pub(crate) fn build(set: &mut RuleSet) {
         let mut link: Option<&mut Rule> = Some(&mut **rule);
         while let Some(r) = link {
             r.plan = LinkPlan::default();
-            let p = pipeline(&mut plan, &mut pipe_ids, r);
+            let p = pipeline(&mut plan, &mut pipe_ids, &mut step_ids, r);
             r.plan.pipeline = p;
             r.plan.tx_key = r.operator.is_some()
                 && r.transforms.is_empty()

@@ -146,6 +146,16 @@ struct Transformed {
     /// Per row: the bytes its raw value contains, so pipelines whose
     /// triggers it lacks are known to leave it unchanged without running.
     row_bytes: Vec<ByteSet>,
+    /// Per arena value: the last value a step made from it, or [`UNSET`].
+    /// Pipelines that differ only in steps which changed nothing (CRS
+    /// 934100's `urlDecodeUni,jsDecode,removeWhitespace,base64Decode` and
+    /// 934160's `urlDecodeUni,jsDecode,base64Decode`, on a value without
+    /// white space) reach one value, and apply their next step to it once.
+    made_from: Vec<u32>,
+    /// Per arena value made by a step: that step's number
+    /// ([`Pipe::step_id`]) and the value made before it from the same
+    /// value, or [`UNSET`] (a list per value, most one or two long).
+    made_by: Vec<(u32, u32)>,
 }
 
 impl Transformed {
@@ -214,25 +224,49 @@ impl Transformed {
         }
         let val = match pipes
             .get(p as usize)
-            .and_then(|x| x.step.map(|s| (x.parent, s)))
+            .and_then(|x| x.step.map(|s| (x.parent, s, x.step_id)))
         {
             None => Val::Raw,
-            Some((parent, step)) => {
+            Some((parent, step, step_id)) => {
                 let parent = self.index_of(pipes, parent, row, raw);
+                let from = self.origin(parent);
+                if let Some(i) = self.made(from, step_id) {
+                    self.table[at] = i;
+                    return i;
+                }
                 let before = self.value(parent, raw);
                 let out = step(before);
                 // Owned outputs always differ; borrowed ones are the input or
                 // a shorter piece of it (see `transformations::is_changed`).
-                if crate::transformations::is_changed(before, &out) {
+                let val = if crate::transformations::is_changed(before, &out) {
                     Val::Own(out.into_owned())
                 } else {
-                    Val::Same(self.origin(parent))
-                }
+                    Val::Same(from)
+                };
+                let i = self.push(val);
+                self.table[at] = i;
+                let last = self.made_from[from as usize];
+                self.made_by[i as usize] = (step_id, last);
+                self.made_from[from as usize] = i;
+                return i;
             }
         };
         let i = self.push(val);
         self.table[at] = i;
         i
+    }
+
+    /// The value step `step_id` made from the value at `from`, if it did.
+    #[inline]
+    fn made(&self, from: u32, step_id: u32) -> Option<u32> {
+        let mut i = *self.made_from.get(from as usize)?;
+        while let Some(&(step, before)) = self.made_by.get(i as usize) {
+            if step == step_id {
+                return Some(i);
+            }
+            i = before;
+        }
+        None
     }
 
     /// Stores `val`; its arena index.
@@ -241,6 +275,8 @@ impl Transformed {
         let i = self.arena.len() as u32;
         self.arena.push(val);
         self.scan_of.push(UNSCANNED);
+        self.made_from.push(UNSET);
+        self.made_by.push((UNSET, UNSET));
         i
     }
 
@@ -344,6 +380,8 @@ pub(super) struct Buffers {
     rows: FxHashMap<(usize, usize), u32>,
     table: Vec<u32>,
     row_bytes: Vec<ByteSet>,
+    made_from: Vec<u32>,
+    made_by: Vec<(u32, u32)>,
 }
 
 impl Buffers {
@@ -364,6 +402,8 @@ impl Buffers {
         self.rows.clear();
         self.table.clear();
         self.row_bytes.clear();
+        self.made_from.clear();
+        self.made_by.clear();
     }
 
     /// Whether the vectors sized by the request (not by the rule set) are here.
@@ -395,6 +435,8 @@ impl Buffers {
         swap(&mut self.bits, &mut other.bits);
         swap(&mut self.table, &mut other.table);
         swap(&mut self.row_bytes, &mut other.row_bytes);
+        swap(&mut self.made_from, &mut other.made_from);
+        swap(&mut self.made_by, &mut other.made_by);
         // Rule-set sized, but about 80 bytes a target list and 16 a slot:
         // not worth holding in a transaction that waits for its response.
         swap(&mut self.groups, &mut other.groups);
@@ -468,6 +510,8 @@ impl<'d> PhaseCache<'d> {
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
         CacheHints::reserve(&h.values, &mut b.scan_of);
+        CacheHints::reserve(&h.values, &mut b.made_from);
+        CacheHints::reserve(&h.values, &mut b.made_by);
         CacheHints::reserve(&h.bits, &mut b.bits);
         CacheHints::reserve(&h.table, &mut b.table);
         PhaseCache {
@@ -495,6 +539,8 @@ impl<'d> PhaseCache<'d> {
                 table: b.table,
                 width: plan.pipes.len().max(1),
                 row_bytes: b.row_bytes,
+                made_from: b.made_from,
+                made_by: b.made_by,
             },
         }
     }
@@ -525,6 +571,8 @@ impl<'d> PhaseCache<'d> {
             rows: v.rows,
             table: v.table,
             row_bytes: v.row_bytes,
+            made_from: v.made_from,
+            made_by: v.made_by,
         }
     }
 
