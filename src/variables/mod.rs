@@ -195,6 +195,11 @@ pub enum KeySel {
     /// (`TX:/^header_name_920450_/`); a prefix comparison per key costs a
     /// fraction of a regex search.
     Prefix(Vec<u8>),
+    /// A regex that is only a literal, unanchored, give or take parts that
+    /// may match nothing at its ends (lower-cased here): keys containing it.
+    /// CRS 922110 reads every TX key with `/MULTIPART_HEADERS_CONTENT_TYPES_*/`
+    /// on every request.
+    Contains(Vec<u8>),
 }
 
 impl KeySel {
@@ -205,6 +210,7 @@ impl KeySel {
             KeySel::Key(k) => k.eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.is_match(key),
             KeySel::Prefix(p) => key.len() >= p.len() && key[..p.len()].eq_ignore_ascii_case(p),
+            KeySel::Contains(p) => contains_ignore_ascii_case(key, p),
         }
     }
 
@@ -223,6 +229,9 @@ impl KeySel {
             {
                 KeySel::Prefix(r[1..].to_ascii_lowercase().into_bytes())
             }
+            Some(Selector::Regex(r)) if contained_literal(r).is_some() => {
+                KeySel::Contains(contained_literal(r).unwrap_or_default())
+            }
             Some(Selector::Regex(r)) => KeySel::Regex(
                 regex::bytes::RegexBuilder::new(r)
                     .case_insensitive(true)
@@ -231,6 +240,60 @@ impl KeySel {
             ),
         })
     }
+}
+
+/// The literal (lower-cased) that a key holds exactly when the selector
+/// regex `r` matches it, ignoring ASCII case, if `r` is one: a literal,
+/// not anchored, with only parts that may match nothing before or after
+/// it (a search finds the literal alone wherever it finds the whole).
+/// ASCII case folding is ModSecurity's (PCRE without UTF), and the
+/// [`KeySel::Prefix`] form's.
+fn contained_literal(r: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::HirKind;
+    let hir = regex_syntax::ParserBuilder::new().build().parse(r).ok()?;
+    let mut parts = match hir.kind() {
+        HirKind::Concat(parts) => parts.as_slice(),
+        _ => std::slice::from_ref(&hir),
+    };
+    let optional =
+        |h: &regex_syntax::hir::Hir| matches!(h.kind(), HirKind::Repetition(x) if x.min == 0);
+    while let [first, rest @ ..] = parts {
+        if !optional(first) {
+            break;
+        }
+        parts = rest;
+    }
+    while let [rest @ .., last] = parts {
+        if !optional(last) {
+            break;
+        }
+        parts = rest;
+    }
+    match parts {
+        [one] => match one.kind() {
+            HirKind::Literal(l) if !l.0.is_empty() && l.0.is_ascii() => {
+                Some(l.0.to_ascii_lowercase())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `hay` contains `needle` (lower case), ignoring ASCII case.
+/// Keys are short and most are shorter than the needle: a plain loop
+/// beats a vectorised search's set-up.
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(last) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let first = needle.first().copied();
+    (0..=last).any(|i| {
+        hay.get(i).map(u8::to_ascii_lowercase) == first
+            && hay
+                .get(i..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// A compiled entry of a rule's variable list.
@@ -275,5 +338,57 @@ impl Item<'_> {
             out.push(':');
             out.push_str(&String::from_utf8_lossy(&self.key));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seclang::ast::Selector;
+
+    fn sel(r: &str) -> KeySel {
+        KeySel::compile(Some(&Selector::Regex(r.into()))).unwrap()
+    }
+
+    /// Selectors read as a literal search pick what the regex picks, over
+    /// keys that hold the literal, part of it, or it in another case.
+    #[test]
+    fn literal_selectors_pick_what_their_regex_picks() {
+        let keys: [&[u8]; 12] = [
+            b"multipart_headers_content_types_x",
+            b"MULTIPART_HEADERS_CONTENT_TYPES",
+            b"a_multipart_headers_content_types",
+            b"multipart_headers_content_type",
+            b"paramcounter_",
+            b"x_paramcounter_args",
+            b"paramcounte",
+            b"",
+            b"rfi_parameter_a",
+            b"rfi_parameter",
+            b"RFI_PARAMETER_B",
+            b"mmultipart_headers_content_types",
+        ];
+        for r in [
+            "MULTIPART_HEADERS_CONTENT_TYPES_*",
+            "paramcounter_.*",
+            "rfi_parameter_.*",
+            "x*paramcounter",
+            "rfi_parameter_a?",
+        ] {
+            let s = sel(r);
+            assert!(matches!(s, KeySel::Contains(_)), "{r}: {s:?}");
+            let re = regex::bytes::RegexBuilder::new(r)
+                .case_insensitive(true)
+                .build()
+                .unwrap();
+            for k in keys {
+                assert_eq!(s.matches(k), re.is_match(k), "{r} on {k:?}");
+            }
+        }
+        // Anchored, a class, an alternation or a required repetition: a regex.
+        for r in ["a$", "a[bc]", "a|b", "ab+", "(?i)ab", "a.b"] {
+            assert!(matches!(sel(r), KeySel::Regex(_)), "{r}");
+        }
+        assert!(matches!(sel("^header_name_"), KeySel::Prefix(_)));
     }
 }
