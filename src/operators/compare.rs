@@ -83,21 +83,48 @@ pub fn parse_int(s: &[u8]) -> i64 {
     v
 }
 
+/// A comparison with a constant (CRS's paranoia-level gates and score
+/// checks): plain data, so the rule loop can run it without the operator
+/// interface (see `rules::plan::LinkPlan::tx_compare`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Constant {
+    kind: Kind,
+    value: i64,
+}
+
+impl Constant {
+    /// Whether `input`, read as a number, compares so with the constant.
+    #[inline]
+    pub fn matches(self, input: &[u8]) -> bool {
+        compare(self.kind, parse_int(input), self.value)
+    }
+}
+
+fn compare(kind: Kind, got: i64, want: i64) -> bool {
+    let ord = got.cmp(&want);
+    match kind {
+        Kind::Eq => ord == Ordering::Equal,
+        Kind::Ge => ord != Ordering::Less,
+        Kind::Gt => ord == Ordering::Greater,
+        Kind::Le => ord != Ordering::Greater,
+        Kind::Lt => ord == Ordering::Less,
+    }
+}
+
 impl Operator for Compare {
     fn evaluate(&self, ctx: &mut OpContext<'_>, input: &[u8]) -> bool {
         let want = match self.constant {
             Some(n) => n,
             None => parse_int(&self.arg.value(ctx)),
         };
-        let got = parse_int(input);
-        let ord = got.cmp(&want);
-        match self.kind {
-            Kind::Eq => ord == Ordering::Equal,
-            Kind::Ge => ord != Ordering::Less,
-            Kind::Gt => ord == Ordering::Greater,
-            Kind::Le => ord != Ordering::Greater,
-            Kind::Lt => ord == Ordering::Less,
-        }
+        compare(self.kind, parse_int(input), want)
+    }
+
+    fn constant_comparison(&self) -> Option<Constant> {
+        self.constant.map(|value| Constant {
+            kind: self.kind,
+            value,
+        })
     }
 }
 
@@ -105,6 +132,29 @@ impl Operator for Compare {
 mod tests {
     use super::parse_int;
     use crate::operators::testutil::*;
+
+    /// The comparison handed to the rule loop answers as the operator
+    /// does, for every kind, on numbers around the constant and on text
+    /// that is not one; with a macro in the argument there is none.
+    #[test]
+    fn constant_comparison_answers_as_evaluate() {
+        let inputs: [&[u8]; 9] = [b"0", b"1", b"2", b"3", b"-2", b" 2x", b"", b"abc", b"+2"];
+        for kind in ["eq", "ge", "gt", "le", "lt"] {
+            for arg in ["2", "-2", "0", " 2abc"] {
+                let o = op(kind, arg);
+                let c = o.constant_comparison().expect("a constant");
+                for input in inputs {
+                    assert_eq!(
+                        c.matches(input),
+                        eval(&*o, input),
+                        "@{kind} {arg} on {input:?}"
+                    );
+                }
+            }
+            assert!(op(kind, "%{tx.x}").constant_comparison().is_none());
+        }
+        assert!(op("streq", "2").constant_comparison().is_none());
+    }
 
     #[test]
     fn parsing() {

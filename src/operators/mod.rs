@@ -103,6 +103,13 @@ pub trait Operator: Send + Sync + std::fmt::Debug {
     fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
         None
     }
+
+    /// For a numeric comparison with a constant (`@lt 2`): that comparison
+    /// as plain data, which gives the same answer as [`Operator::evaluate`].
+    /// `None` (the default) for every other operator.
+    fn constant_comparison(&self) -> Option<compare::Constant> {
+        None
+    }
 }
 
 /// An operator argument that may contain macros; expanded at evaluation.

@@ -43,6 +43,10 @@ pub struct LinkPlan {
     /// request; [`crate::transaction::Transaction`] records them on a path
     /// of their own.
     pub lone_tx_key: bool,
+    /// For a [`LinkPlan::tx_key`] link whose operator compares with a
+    /// constant: that comparison, run without the operator interface (CRS
+    /// reads about 130 `TX:key` values per request this way).
+    pub tx_compare: Option<crate::operators::compare::Constant>,
     /// For a link whose literal set is too large for the phase's
     /// prefilter: its own automaton of those literals, in
     /// [`Plan::own_literals`]. The operator only runs on values holding one.
@@ -273,6 +277,11 @@ pub(crate) fn build(set: &mut RuleSet) {
                     && t.exclusions.is_empty()
                     && matches!(t.sel, crate::variables::KeySel::Key(_)))
                 && r.target_names.len() == 1;
+            r.plan.tx_compare = r
+                .operator
+                .as_ref()
+                .filter(|_| r.plan.tx_key)
+                .and_then(|o| o.op.constant_comparison());
             let eligible = r.operator.is_some()
                 && !r.targets.is_empty()
                 && r.targets.iter().all(|t| t.var.is_data());

@@ -1082,6 +1082,9 @@ impl Transaction {
             return None;
         };
         let value = self.vars.tx.get_hinted(key, &r.tx_hint)?;
+        if let Some(c) = r.plan.tx_compare {
+            return (c.matches(value) != op.negated).then_some((name, value));
+        }
         let arg = std::cell::OnceCell::new();
         let mut ctx = OpContext {
             macros: &self.vars,
