@@ -122,7 +122,9 @@ impl Kind {
 /// match everywhere); beyond it, each doubling of the number of strings must
 /// be paid for by one more byte of shortest length (up to
 /// [`RANK_MAX_LEN`]); then fewer strings, then longer ones.
-fn rank(s: &Set) -> (usize, isize, usize, usize) {
+type Rank = (usize, isize, usize, usize);
+
+fn rank(s: &Set) -> Rank {
     let min = s.iter().map(Vec::len).min().unwrap_or(usize::MAX);
     let bits = (usize::BITS - s.len().leading_zeros()) as isize;
     (
@@ -281,6 +283,52 @@ impl Analyzer {
         Some(Rc::new(out))
     }
 
+    /// A `required` set for `a` followed by `b` when `{a·b}` is too large:
+    /// the members of `a` shorter than some length, each followed by every
+    /// member of `b`, and the longer members alone. A string holding some
+    /// `x·y` (`x` in `a`, `y` in `b`) holds one of them: `x·y` when `x` is
+    /// short, `x` otherwise. CRS 930100's `[/\\]` or an encoding of it,
+    /// then `.` or an encoding of it: `/.` instead of `.` alone. The length
+    /// whose set ranks best within the bounds is taken.
+    /// Only sets that may rank above `beat` are built (the rank's first
+    /// parts follow from the lengths and the count alone).
+    fn extend_short(&mut self, a: &Set, b: &Set, beat: Option<Rank>) -> Option<Set> {
+        let max_b = b.iter().map(Vec::len).max()?;
+        let min_b = b.iter().map(Vec::len).min()?;
+        let mut best: Option<Set> = None;
+        for len in 2..=RANK_MAX_LEN {
+            let short: Vec<&Vec<u8>> = a.iter().filter(|x| x.len() < len).collect();
+            let Some(min_short) = short.iter().map(|x| x.len()).min() else {
+                continue;
+            };
+            // Longer cuts only make more strings.
+            let size = short.len().checked_mul(b.len())? + (a.len() - short.len());
+            if size > MAX_REQUIRED || short.iter().any(|x| x.len() + max_b > MAX_LEN) {
+                break;
+            }
+            let min = (min_short + min_b).min(len);
+            let bits = (usize::BITS - size.leading_zeros()) as isize;
+            let head = (min.min(RANK_MIN_LEN), min.min(RANK_MAX_LEN) as isize - bits);
+            if beat.is_some_and(|b| head <= (b.0, b.1)) {
+                continue;
+            }
+            if !self.spend(size * (len + max_b + 1)) {
+                break;
+            }
+            let mut out: BTreeSet<Vec<u8>> = a.iter().filter(|x| x.len() >= len).cloned().collect();
+            for x in &short {
+                for y in b.iter() {
+                    out.insert([x.as_slice(), y].concat());
+                }
+            }
+            let out = Rc::new(out);
+            if !has_empty(&out) {
+                best = better(best, Some(out));
+            }
+        }
+        best
+    }
+
     fn repetition(&mut self, sub: Info, min: u32, max: Option<u32>) -> Info {
         let exact = sub
             .exact
@@ -421,6 +469,16 @@ impl Analyzer {
                         (None, None) => break,
                     };
                     let Some(p) = self.product(&window, next) else {
+                        // Too many strings to go on: the window's short
+                        // members followed by the child's, its long ones
+                        // alone, can still beat the best so far.
+                        if let Some(m) = self.extend_short(&window, next, best) {
+                            let r = rank(&m);
+                            if best.is_none_or(|b| r > b) {
+                                best = Some(r);
+                                required = Some(m);
+                            }
+                        }
                         break;
                     };
                     window = p;
@@ -727,6 +785,17 @@ mod tests {
         );
         // A class that matches nothing: the pattern never matches.
         assert_eq!(lits(r"[^\x00-\xff]"), Some(vec![]));
+        // A slash or one of its encodings, then a dot or one of its
+        // encodings (CRS 930100): too many pairs for an exact product, so
+        // the one-byte slashes are extended by every dot and the encoded
+        // ones kept alone; a dot alone would pass most values.
+        let slash = r"(?:[/\\]|%2f|%5c|%c0%af|%c1%9c|%252f|%255c|0x2f|0x5c|%u2215|%u2216|%uefc8|%uf025|%u002f|%e0%80%af|%c0%2f|%c0%5c|%c0%qf)";
+        let dot = r"(?:\.|\?|%2e|%252e|%c0%2e|%c0%ae|%uff0e|%u002e|%u2024|0x2e|%e0%80%ae|%c0%5e|%c0%6e|%c0%ee|%c0%fe)";
+        let l = lits(&format!("{slash}{dot}")).unwrap();
+        assert!(l.iter().all(|x| x.len() >= 2), "{l:?}");
+        for x in ["/.", "\\?", "/%2e", "%2f", "0x5c"] {
+            assert!(l.iter().any(|y| y == x), "{x} not in {l:?}");
+        }
         // Long literals are cut, which is still required.
         let long = "a".repeat(200);
         assert_eq!(lits(&long), Some(vec!["a".repeat(MAX_LEN)]));
@@ -1176,9 +1245,9 @@ mod tests {
             format!("(?:{})", v.join("|"))
         };
         let (mut with, mut matched, mut cut) = (0, 0, 0);
-        for i in 0..60 {
+        for i in 0..70 {
             let (n1, n2) = (200 + r.below(1000), 1 + r.below(40));
-            let p = match i % 6 {
+            let p = match i % 7 {
                 0 => alt(&mut r, n1),
                 1 => format!("{}x{}", alt(&mut r, n1), alt(&mut r, n2)),
                 2 => format!("(?i){}[xy]+{}", alt(&mut r, n2), alt(&mut r, n1)),
@@ -1190,6 +1259,9 @@ mod tests {
                 ),
                 // The windows join the big set's suffix / prefix.
                 4 => format!("{}xyzzy", alt(&mut r, n1)),
+                // Too many strings for the product: short members of the
+                // first set extended by the second (`extend_short`).
+                6 => format!("{}{}", alt(&mut r, n2), alt(&mut r, n1)),
                 _ => format!("xyzzy{}", alt(&mut r, n1)),
             };
             let re = compile(&p).unwrap();
