@@ -250,6 +250,11 @@ impl KeySel {
 /// [`KeySel::Prefix`] form's.
 fn contained_literal(r: &str) -> Option<Vec<u8>> {
     use regex_syntax::hir::HirKind;
+    // The regex is built case-insensitive and parsed here without: a flag
+    // group (`(?-i)abc`) could make a case-sensitive literal look like one.
+    if r.contains("(?") {
+        return None;
+    }
     let hir = regex_syntax::ParserBuilder::new().build().parse(r).ok()?;
     let mut parts = match hir.kind() {
         HirKind::Concat(parts) => parts.as_slice(),
@@ -386,7 +391,9 @@ mod tests {
             }
         }
         // Anchored, a class, an alternation or a required repetition: a regex.
-        for r in ["a$", "a[bc]", "a|b", "ab+", "(?i)ab", "a.b"] {
+        for r in [
+            "a$", "a[bc]", "a|b", "ab+", "(?i)ab", "a.b", "(?-i)ab", "a(?-i)b",
+        ] {
             assert!(matches!(sel(r), KeySel::Regex(_)), "{r}");
         }
         assert!(matches!(sel("^header_name_"), KeySel::Prefix(_)));
