@@ -42,7 +42,9 @@ const MAX_VALUE: usize = 200;
 /// Makes `s` safe inside `[name "..."]` on one line: quotes and backslashes
 /// escaped, control bytes as `\xHH`, long text cut.
 pub fn escape(s: &str, max: usize) -> String {
-    Escaped(s, max).to_string()
+    let mut out = String::new();
+    push_escaped(&mut out, s, max);
+    out
 }
 
 /// [`escape`] as it is written out, without a string of its own.
@@ -65,9 +67,7 @@ fn needs_escape(b: u8) -> bool {
 
 impl std::fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut out = String::new();
-        push_escaped(&mut out, self.0, self.1);
-        f.write_str(&out)
+        f.write_str(&escape(self.0, self.1))
     }
 }
 

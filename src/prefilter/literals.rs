@@ -125,12 +125,16 @@ impl Kind {
 type Rank = (usize, isize, usize, usize);
 
 fn rank(s: &Set) -> Rank {
-    let min = s.iter().map(Vec::len).min().unwrap_or(usize::MAX);
-    let bits = (usize::BITS - s.len().leading_zeros()) as isize;
+    rank_of(s.iter().map(Vec::len).min().unwrap_or(usize::MAX), s.len())
+}
+
+/// The rank of a set of `count` strings, the shortest `min` bytes long.
+fn rank_of(min: usize, count: usize) -> Rank {
+    let bits = (usize::BITS - count.leading_zeros()) as isize;
     (
         min.min(RANK_MIN_LEN),
         min.min(RANK_MAX_LEN) as isize - bits,
-        usize::MAX - s.len(),
+        usize::MAX - count,
         min,
     )
 }
@@ -306,10 +310,10 @@ impl Analyzer {
             if size > MAX_REQUIRED || short.iter().any(|x| x.len() + max_b > MAX_LEN) {
                 break;
             }
-            let min = (min_short + min_b).min(len);
-            let bits = (usize::BITS - size.leading_zeros()) as isize;
-            let head = (min.min(RANK_MIN_LEN), min.min(RANK_MAX_LEN) as isize - bits);
-            if beat.is_some_and(|b| head <= (b.0, b.1)) {
+            // At most this short and this many: its rank's first two parts
+            // are at least these (the set may merge equal strings).
+            let head = rank_of((min_short + min_b).min(len), size);
+            if beat.is_some_and(|b| (head.0, head.1) <= (b.0, b.1)) {
                 continue;
             }
             if !self.spend(size * (len + max_b + 1)) {

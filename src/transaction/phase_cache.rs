@@ -222,37 +222,35 @@ impl Transformed {
             self.table[at] = i;
             return i;
         }
-        let val = match pipes
+        let Some((parent, step, step_id)) = pipes
             .get(p as usize)
             .and_then(|x| x.step.map(|s| (x.parent, s, x.step_id)))
-        {
-            None => Val::Raw,
-            Some((parent, step, step_id)) => {
-                let parent = self.index_of(pipes, parent, row, raw);
-                let from = self.origin(parent);
-                if let Some(i) = self.made(from, step_id) {
-                    self.table[at] = i;
-                    return i;
-                }
-                let before = self.value(parent, raw);
-                let out = step(before);
-                // Owned outputs always differ; borrowed ones are the input or
-                // a shorter piece of it (see `transformations::is_changed`).
-                let val = if crate::transformations::is_changed(before, &out) {
-                    Val::Own(out.into_owned())
-                } else {
-                    Val::Same(from)
-                };
-                let i = self.push(val);
-                self.table[at] = i;
-                let last = self.made_from[from as usize];
-                self.made_by[i as usize] = (step_id, last);
-                self.made_from[from as usize] = i;
-                return i;
-            }
+        else {
+            // The empty pipeline: the raw value.
+            let i = self.push(Val::Raw);
+            self.table[at] = i;
+            return i;
+        };
+        let parent = self.index_of(pipes, parent, row, raw);
+        let from = self.origin(parent);
+        // Another pipeline applied this step to the same value already.
+        if let Some(i) = self.made(from, step_id) {
+            self.table[at] = i;
+            return i;
+        }
+        let before = self.value(parent, raw);
+        let out = step(before);
+        // Owned outputs always differ; borrowed ones are the input or a
+        // shorter piece of it (see `transformations::is_changed`).
+        let val = if crate::transformations::is_changed(before, &out) {
+            Val::Own(out.into_owned())
+        } else {
+            Val::Same(from)
         };
         let i = self.push(val);
         self.table[at] = i;
+        self.made_by[i as usize] = (step_id, self.made_from[from as usize]);
+        self.made_from[from as usize] = i;
         i
     }
 

@@ -229,15 +229,15 @@ impl KeySel {
             {
                 KeySel::Prefix(r[1..].to_ascii_lowercase().into_bytes())
             }
-            Some(Selector::Regex(r)) if contained_literal(r).is_some() => {
-                KeySel::Contains(contained_literal(r).unwrap_or_default())
-            }
-            Some(Selector::Regex(r)) => KeySel::Regex(
-                regex::bytes::RegexBuilder::new(r)
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|e| format!("invalid selector regex /{r}/: {e}"))?,
-            ),
+            Some(Selector::Regex(r)) => match contained_literal(r) {
+                Some(literal) => KeySel::Contains(literal),
+                None => KeySel::Regex(
+                    regex::bytes::RegexBuilder::new(r)
+                        .case_insensitive(true)
+                        .build()
+                        .map_err(|e| format!("invalid selector regex /{r}/: {e}"))?,
+                ),
+            },
         })
     }
 }
