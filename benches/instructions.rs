@@ -1,7 +1,9 @@
 //! A fixed workload for instruction counting (wall time on shared machines is
 //! noisy): loads CRS at PL1, then runs the benign GET through all five phases
 //! `N` times (default 1000, env `TX_COUNT`); `PL` and `REQUEST` (a file of
-//! the bench requests) choose another paranoia level or request.
+//! the bench requests) choose another paranoia level or request. `EXTRA`
+//! holds directives loaded after CRS: `EXTRA='SecRuleRemoveById 930110'`
+//! gives one rule's cost as the difference from the default workload.
 //!
 //! ```sh
 //! cargo bench --bench instructions --no-run
@@ -37,6 +39,8 @@ fn main() {
         })
         .file(crs.join("crs-setup.conf.example"))
         .file(crs.join("rules/*.conf"))
+        // Empty unless asked: the default workload is unchanged.
+        .directives(&std::env::var("EXTRA").unwrap_or_default())
         .build()
         .expect("CRS loads");
     let raw = std::fs::read(common::requests_dir().join(&request)).expect("bench request");

@@ -2260,6 +2260,28 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static str> {
         .map(|&(_, v)| v)
 }
 
+/// The longest legacy name (one accepted without `;`) of `min..=max` bytes
+/// that `name` starts with, and its text.
+///
+/// `&category=` in a query string asks for every prefix of `category`: one
+/// search for the names sharing its first `min` bytes answers them all
+/// (most first pairs start no legacy name).
+pub(crate) fn longest_legacy_prefix(
+    name: &[u8],
+    min: usize,
+    max: usize,
+) -> Option<(&'static [u8], &'static str)> {
+    let head = name.get(..min)?;
+    let from = LEGACY.partition_point(|&(k, _)| k < head);
+    LEGACY
+        .get(from..)?
+        .iter()
+        .take_while(|(k, _)| k.starts_with(head))
+        .filter(|(k, _)| k.len() <= max && name.starts_with(k))
+        .max_by_key(|(k, _)| k.len())
+        .copied()
+}
+
 /// The entries without `;`, in the same order.
 static LEGACY: std::sync::LazyLock<Vec<(&[u8], &str)>> = std::sync::LazyLock::new(|| {
     ENTITIES
@@ -2296,6 +2318,38 @@ mod tests {
         assert_eq!(lookup(b"not"), Some("\u{AC}"));
         assert_eq!(lookup(b"eacute"), Some("\u{E9}"));
         assert_eq!(lookup(b"notin"), None);
+    }
+
+    /// The one search agrees with looking up each prefix, longest first,
+    /// for every name of the list and its prefixes and extensions.
+    #[test]
+    fn longest_legacy_prefix_agrees_with_each_lookup() {
+        let each = |name: &[u8], max: usize| {
+            (2..=max.min(name.len()))
+                .rev()
+                .find_map(|n| lookup(&name[..n]).map(|t| (n, t)))
+        };
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for (k, _) in ENTITIES {
+            let bare = k.strip_suffix(b";").unwrap_or(k);
+            for n in 1..=bare.len() {
+                names.push(bare[..n].to_vec());
+            }
+            for tail in [&b"x"[..], b"foo;", b"1", b"in", b"it"] {
+                names.push([bare, tail].concat());
+            }
+        }
+        names.extend([b"category".to_vec(), b"a".to_vec(), b"".to_vec()]);
+        for name in &names {
+            for max in 0..=8 {
+                let got = longest_legacy_prefix(name, 2, max);
+                assert_eq!(
+                    got.map(|(k, t)| (k.len(), t)),
+                    each(name, max),
+                    "{name:?} {max}"
+                );
+            }
+        }
     }
 
     /// Every name, with and without its `;`, and each prefix of it, looks

@@ -108,10 +108,8 @@ fn reference(s: &[u8]) -> Option<(Decoded, usize)> {
     }
     // The longest legacy name (accepted without ';') that prefixes it.
     let max = (name.len() - 1).min(LONGEST_WITHOUT_SEMICOLON);
-    (2..=max).rev().find_map(|n| {
-        let prefix = name.get(..n)?;
-        html_entities::lookup(prefix).map(|text| (Decoded::Text(text), n + 1))
-    })
+    html_entities::longest_legacy_prefix(name, 2, max)
+        .map(|(prefix, text)| (Decoded::Text(text), prefix.len() + 1))
 }
 
 /// `&#DDD;` or `&#xHHH;` at the start of `s`.
