@@ -265,6 +265,35 @@ fn pipelines_that_meet_on_a_value_share_their_next_step_and_no_other() {
 }
 
 #[test]
+fn values_passed_over_before_their_pipeline_are_those_it_cannot_make_match() {
+    // A raw value is only transformed for these rules when it holds what
+    // `urlDecodeUni,cmdLine` needs to make `../`: the literal, `%`, `+`, a
+    // byte cmdLine deletes, or a space-like byte right before `/`. Each
+    // way must still match, and the values without one must not.
+    let w = waf(r#"
+        SecRule REQUEST_HEADERS:x "@rx \.\./" "id:1,phase:1,pass,log,t:urlDecodeUni,t:cmdLine"
+        SecRule REQUEST_HEADERS:x "@rx \.\./" "id:2,phase:1,pass,log,t:urlDecodeUni,t:cmdLine,multiMatch"
+        SecRule REQUEST_HEADERS:x "@rx \.\./" "id:3,phase:1,pass,log"
+    "#);
+    for (value, want) in [
+        ("a/../b", &[1, 2, 3][..]),
+        ("..%2f", &[1, 2]),
+        (".. /", &[1, 2]),
+        ("..;/", &[1, 2]),
+        (".\"./", &[1, 2]),
+        ("..^/", &[1, 2]),
+        ("..+/", &[1, 2]),
+        ("..%20%20/", &[1, 2]),
+        ("Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101", &[]),
+        ("text/html, ../ ./", &[1, 2, 3]),
+        ("a. ./", &[]),
+    ] {
+        let tx = get(&w, "/", &[("x", value)]);
+        assert_eq!(ids(&tx), want, "{value}");
+    }
+}
+
+#[test]
 fn engine_modes_and_disruptive_actions() {
     let rules = r#"SecRule ARGS:x "@streq 1" "id:1,phase:1,deny,status:418"
         SecRule ARGS:y "@streq 1" "id:2,phase:1,redirect:http://example.com/%{tx.none}blocked"

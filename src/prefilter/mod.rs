@@ -12,6 +12,7 @@
 pub(crate) mod automaton;
 mod dense;
 pub(crate) mod literals;
+pub(crate) mod preimage;
 
 use std::collections::HashMap;
 

@@ -51,6 +51,23 @@ pub struct LinkPlan {
     /// prefilter: its own automaton of those literals, in
     /// [`Plan::own_literals`]. The operator only runs on values holding one.
     pub own: Option<u32>,
+    /// For a link with a [`LinkPlan::bit`] and transformations: what its
+    /// values must hold before them ([`crate::prefilter::preimage`]), as
+    /// a bit of the same prefilter for the literals and a set of bytes.
+    pub raw: Option<(u32, ByteSet)>,
+}
+
+/// What every link reading a slot needs of a raw value for its transformed
+/// values to hold one of that link's literals (see
+/// [`crate::prefilter::preimage`]): one of `bits` in the raw value's scan,
+/// or one of `bytes` in it. A raw value with neither is left out of the
+/// slot, untransformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawCheck {
+    /// Prefilter bits of the links' preimage literals.
+    pub bits: Vec<u32>,
+    /// The links' preimage bytes.
+    pub bytes: ByteSet,
 }
 
 /// A transformation pipeline: its last transformation applied to a shorter
@@ -118,6 +135,9 @@ pub struct Plan {
     /// slots read only by operators without literals (`@detectSQLi`,
     /// `@validateByteRange`, ...) would never look at the scans.
     pub scanned: [Vec<bool>; 5],
+    /// Per phase (0-4), per slot: the [`RawCheck`] of its links, when each
+    /// link reading it in the phase has a [`LinkPlan::raw`].
+    pub raw_checks: [Vec<Option<RawCheck>>; 5],
     /// Automata of the links' own literal sets ([`LinkPlan::own`]); `None`
     /// where one could not be built (the operator then runs on every value).
     pub(crate) own_literals: Vec<Option<crate::prefilter::automaton::Literals>>,
@@ -189,6 +209,7 @@ impl Default for Plan {
             spare: Default::default(),
             gates: Default::default(),
             scanned: Default::default(),
+            raw_checks: Default::default(),
             prelude: std::sync::OnceLock::new(),
             own_literals: Vec::new(),
             own_min_len: Vec::new(),
@@ -342,6 +363,9 @@ pub(crate) fn build(set: &mut RuleSet) {
             if prefilterable(r) {
                 if let Some(lits) = next.next().flatten() {
                     r.plan.bit = builders[phase].add(&lits);
+                    if r.plan.bit.is_some() && r.plan.pipeline != 0 {
+                        r.plan.raw = raw_bit(&mut builders[phase], r, &lits);
+                    }
                     if r.plan.bit.is_none() && crate::prefilter::worth_own_automaton(&lits) {
                         if let Ok(n) = u32::try_from(own_sets.len()) {
                             own_sets.push(lits);
@@ -364,6 +388,7 @@ pub(crate) fn build(set: &mut RuleSet) {
         .collect();
     plan.gates = gates(set);
     plan.scanned = scanned(set, plan.slots.len());
+    plan.raw_checks = raw_checks(set, plan.slots.len());
     plan.own_min_len = own_sets
         .iter()
         .map(|l| l.iter().map(Vec::len).min().unwrap_or(0))
@@ -390,6 +415,63 @@ pub(crate) fn build(set: &mut RuleSet) {
         )
     });
     set.plan = plan;
+}
+
+/// [`LinkPlan::raw`] of link `r`, whose literals `lits` have a bit in
+/// `builder`: the bit of the preimage's literals (that same bit when the
+/// pipeline adds none) and its bytes.
+fn raw_bit(builder: &mut PrefilterBuilder, r: &Rule, lits: &[Vec<u8>]) -> Option<(u32, ByteSet)> {
+    let names: Vec<&str> = r
+        .transform_key
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.len() != r.transforms.len() {
+        return None;
+    }
+    let pre = crate::prefilter::preimage::preimage(&names, lits)?;
+    let mut own: Vec<Vec<u8>> = lits.iter().map(|l| l.to_ascii_lowercase()).collect();
+    own.sort();
+    own.dedup();
+    let bit = match pre.literals == own {
+        true => r.plan.bit?,
+        false => builder.add(&pre.literals)?,
+    };
+    Some((bit, pre.bytes))
+}
+
+/// [`Plan::raw_checks`].
+fn raw_checks(set: &RuleSet, slots: usize) -> [Vec<Option<RawCheck>>; 5] {
+    std::array::from_fn(|i| {
+        // `None` while no link read the slot; `Some(None)` once one without
+        // a preimage did.
+        let mut checks: Vec<Option<Option<RawCheck>>> = vec![None; slots];
+        for entry in &set.phases[i] {
+            let Entry::Rule(rule) = entry else { continue };
+            let mut link = Some(&**rule);
+            while let Some(r) = link {
+                if let Some(c) = r.plan.slot.and_then(|s| checks.get_mut(s as usize)) {
+                    let check = c.get_or_insert_with(|| {
+                        Some(RawCheck {
+                            bits: Vec::new(),
+                            bytes: ByteSet::EMPTY,
+                        })
+                    });
+                    match (r.plan.bit, r.plan.raw, check.as_mut()) {
+                        (Some(_), Some((bit, bytes)), Some(check)) => {
+                            if !check.bits.contains(&bit) {
+                                check.bits.push(bit);
+                            }
+                            check.bytes = check.bytes.union(bytes);
+                        }
+                        _ => *check = None,
+                    }
+                }
+                link = r.chain.as_deref();
+            }
+        }
+        checks.into_iter().map(Option::flatten).collect()
+    })
 }
 
 /// The gate of every entry (see [`Plan::gates`]).
@@ -583,6 +665,42 @@ mod tests {
         assert_eq!(plans[4].slot, plans[2].slot);
         assert!(plans[2].bit.is_some() && plans[3].bit.is_none() && plans[4].bit.is_some());
         assert_ne!(plans[2].bit, plans[4].bit);
+    }
+
+    #[test]
+    fn slots_get_a_raw_check_when_every_link_has_a_preimage() {
+        let waf = crate::Waf::from_directives(
+            "SecRule ARGS \"@rx \\.\\./\" \"id:1,phase:2,pass,t:urlDecodeUni,t:cmdLine\"\n\
+             SecRule ARGS \"@rx \\.\\.;\" \"id:2,phase:2,pass,t:urlDecodeUni,t:cmdLine\"\n\
+             SecRule ARGS \"@rx evil\" \"id:3,phase:2,pass,t:base64Decode\"\n\
+             SecRule ARGS \"@rx evil\" \"id:4,phase:2,pass,t:base64Decode\"\n\
+             SecRule ARGS \"@detectSQLi\" \"id:5,phase:2,pass,t:base64Decode\"\n\
+             SecRule REQUEST_HEADERS \"@rx abc\" \"id:6,phase:2,pass,t:lowercase\"",
+        )
+        .unwrap();
+        let plan = &waf.rules.plan;
+        let links: Vec<LinkPlan> = waf.rules.phases[1]
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Rule(r) => Some(r.plan),
+                _ => None,
+            })
+            .collect();
+        let check = |n: usize| plan.raw_checks[1][links[n].slot.unwrap() as usize].clone();
+        // 1 and 2 share a slot; `cmdLine` adds `<space>/` and the like to
+        // 1's literals, so its raw bit is new; both need `%`.
+        let (r1, r2) = (links[0].raw.unwrap(), links[1].raw.unwrap());
+        assert_ne!(Some(r1.0), links[0].bit);
+        let c = check(0).expect("both links have a preimage");
+        assert_eq!(c.bits, vec![r1.0, r2.0]);
+        assert!(c.bytes.contains(b'%') && c.bytes.contains(b'"'));
+        // `base64Decode` may make anything: no preimage, and a slot read
+        // by such a link (or by one without literals) has no check.
+        assert_eq!(links[2].raw, None);
+        assert_eq!(check(2), None);
+        // `lowercase` keeps the literals: the link's own bit serves.
+        assert_eq!(links[5].raw.map(|r| r.0), links[5].bit);
+        assert!(check(5).is_some());
     }
 
     #[test]

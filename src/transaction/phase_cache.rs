@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::prefilter::Prefilter;
-use crate::rules::plan::{CacheHints, Pipe, Plan, Slot};
+use crate::rules::plan::{CacheHints, Pipe, Plan, RawCheck, Slot};
 use crate::rules::Rule;
 use crate::transformations::triggers::ByteSet;
 use crate::variables::{Item, TxData};
@@ -78,6 +78,9 @@ pub(super) struct PhaseCache<'d> {
     prefilter: Option<&'d Prefilter>,
     /// Per slot: whether its values are scanned ([`Plan::scanned`]).
     scanned: &'d [bool],
+    /// Per slot: what a raw value needs to be transformed for it
+    /// ([`Plan::raw_checks`]).
+    raw_checks: &'d [Option<RawCheck>],
     /// This phase's stamp: the cells below it wrote are its own.
     stamp: u64,
     /// Items of each target list, by group: a range of `group_items`.
@@ -285,6 +288,29 @@ impl Transformed {
             Val::Same(j) => j,
             _ => i,
         }
+    }
+
+    /// Whether the raw value of `row` (`raw`) holds a byte or, by its scan
+    /// (made now if not yet), a bit of `check`.
+    fn raw_passes(&mut self, row: u32, raw: &[u8], pre: &Prefilter, check: &RawCheck) -> bool {
+        if self
+            .row_bytes
+            .get(row as usize)
+            .is_none_or(|b| b.intersects(&check.bytes))
+        {
+            return true;
+        }
+        // Every row starts with its raw value's entry (see `row`).
+        let Some(&i) = self.table.get(row as usize * self.width) else {
+            return true;
+        };
+        let s = self.scan(i, raw, pre) as usize;
+        let words = self.words;
+        check.bits.iter().any(|&b| {
+            self.bits
+                .get(s * words + b as usize / 64)
+                .is_none_or(|w| w & (1 << (b % 64)) != 0)
+        })
     }
 
     /// The value at `i`.
@@ -517,6 +543,7 @@ impl<'d> PhaseCache<'d> {
             plan,
             prefilter,
             scanned: &plan.scanned[usize::from(phase.clamp(1, 5) - 1)],
+            raw_checks: &plan.raw_checks[usize::from(phase.clamp(1, 5) - 1)],
             stamp,
             groups: b.groups,
             group_bytes: b.group_bytes,
@@ -701,12 +728,23 @@ impl<'d> PhaseCache<'d> {
             }
         };
         let start = self.entries.len() as u32;
+        let check = self
+            .raw_checks
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .zip(self.prefilter);
         for k in first..last {
             let Some((n, item, row)) =
                 group_item(&self.group_items, &self.target_items, &self.target_rows, k)
             else {
                 break;
             };
+            // No link of the slot can match what the pipeline makes of it.
+            if let Some((check, pre)) = check {
+                if !self.values.raw_passes(row, &item.value, pre, check) {
+                    continue;
+                }
+            }
             let mut last = None;
             for &p in steps {
                 // Most values are the raw one: found without the table.
