@@ -544,6 +544,7 @@ fn analyse(ops: &[&dyn crate::operators::Operator]) -> Vec<Option<Vec<Vec<u8>>>>
 pub(crate) fn drop_prefilter(set: &mut RuleSet) {
     set.plan.prefilters = Default::default();
     set.plan.gates = Default::default();
+    set.plan.raw_checks = Default::default();
     set.plan.own_literals = Vec::new();
     set.plan.own_min_len = Vec::new();
     for entry in set.phases.iter_mut().flatten() {
@@ -552,6 +553,7 @@ pub(crate) fn drop_prefilter(set: &mut RuleSet) {
         while let Some(r) = link {
             r.plan.bit = None;
             r.plan.own = None;
+            r.plan.raw = None;
             link = r.chain.as_deref_mut();
         }
     }
