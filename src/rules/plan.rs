@@ -429,11 +429,11 @@ fn raw_bit(builder: &mut PrefilterBuilder, r: &Rule, lits: &[Vec<u8>]) -> Option
     if names.len() != r.transforms.len() {
         return None;
     }
-    let pre = crate::prefilter::preimage::preimage(&names, lits)?;
-    let mut own: Vec<Vec<u8>> = lits.iter().map(|l| l.to_ascii_lowercase()).collect();
-    own.sort();
-    own.dedup();
-    let bit = match pre.literals == own {
+    use crate::prefilter::preimage::preimage;
+    let pre = preimage(&names, lits)?;
+    // The empty pipeline's preimage: the literals as the automaton holds them.
+    let same = preimage(&[], lits).is_some_and(|own| own.literals == pre.literals);
+    let bit = match same {
         true => r.plan.bit?,
         false => builder.add(&pre.literals)?,
     };
