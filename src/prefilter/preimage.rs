@@ -22,12 +22,7 @@ pub(crate) struct Preimage {
     pub bytes: ByteSet,
 }
 
-/// `cmdLine`'s runs of these become one space; a space right before `/`
-/// or `(` is then deleted.
-const CMDLINE_SPACES: &[u8] = b" ,;\t\r\n";
-
-/// `cmdLine` deletes these, so the bytes around them meet.
-const CMDLINE_DELETED: ByteSet = ByteSet::of_list(b"\"'\\^");
+use crate::transformations::cmd_line::{DELETED as CMDLINE_DELETED, SPACES as CMDLINE_SPACES};
 
 /// The preimage of `literals` through the pipeline `steps` (SecLang
 /// names, in order). `None` when a step may make any value (`base64Decode`,
@@ -70,7 +65,7 @@ fn through(step: &str, mut p: Preimage) -> Option<Preimage> {
         "cmdline" => {
             // Deleted bytes join their neighbours; a space comes from any
             // run of spaces, commas, semicolons, tabs, CR or LF.
-            let mut b = fold_case(p.bytes).union(CMDLINE_DELETED);
+            let mut b = fold_case(p.bytes).union(ByteSet::of_list(CMDLINE_DELETED));
             if has(&p, b' ') {
                 b = b.union(ByteSet::of_list(CMDLINE_SPACES));
             }

@@ -238,11 +238,7 @@ fn pipeline(
     step_ids: &mut HashMap<String, u32>,
     r: &Rule,
 ) -> u32 {
-    let names: Vec<&str> = r
-        .transform_key
-        .split(',')
-        .filter(|n| !n.is_empty())
-        .collect();
+    let names = step_names(r);
     let mut p = 0;
     for (i, f) in r.transforms.iter().enumerate() {
         // The key is built from the names; should it ever disagree with the
@@ -417,15 +413,19 @@ pub(crate) fn build(set: &mut RuleSet) {
     set.plan = plan;
 }
 
+/// The names of `r`'s transformations, in order.
+fn step_names(r: &Rule) -> Vec<&str> {
+    r.transform_key
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 /// [`LinkPlan::raw`] of link `r`, whose literals `lits` have a bit in
 /// `builder`: the bit of the preimage's literals (that same bit when the
 /// pipeline adds none) and its bytes.
 fn raw_bit(builder: &mut PrefilterBuilder, r: &Rule, lits: &[Vec<u8>]) -> Option<(u32, ByteSet)> {
-    let names: Vec<&str> = r
-        .transform_key
-        .split(',')
-        .filter(|n| !n.is_empty())
-        .collect();
+    let names = step_names(r);
     if names.len() != r.transforms.len() {
         return None;
     }
@@ -642,6 +642,17 @@ mod tests {
         assert!(unscanned > 0 && unscanned < scanned[1].len(), "{unscanned}");
     }
 
+    /// The plans of the rules (their first links) of phase `phase` (0-4).
+    fn head_plans(waf: &crate::Waf, phase: usize) -> Vec<LinkPlan> {
+        waf.rules.phases[phase]
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Rule(r) => Some(r.plan),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn state_targets_get_no_slot_and_multimatch_its_own() {
         let waf = crate::Waf::from_directives(
@@ -652,13 +663,7 @@ mod tests {
              SecRule ARGS|REQUEST_HEADERS \"@rx xyz\" \"id:5,phase:1,pass,t:lowercase\"",
         )
         .unwrap();
-        let plans: Vec<LinkPlan> = waf.rules.phases[0]
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Rule(r) => Some(r.plan),
-                _ => None,
-            })
-            .collect();
+        let plans = head_plans(&waf, 0);
         assert_eq!(plans[0].slot, None);
         let multi = plans[1].slot.expect("multiMatch on ARGS has a slot");
         assert!(waf.rules.plan.slots[multi as usize].multi);
@@ -681,13 +686,7 @@ mod tests {
         )
         .unwrap();
         let plan = &waf.rules.plan;
-        let links: Vec<LinkPlan> = waf.rules.phases[1]
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Rule(r) => Some(r.plan),
-                _ => None,
-            })
-            .collect();
+        let links = head_plans(&waf, 1);
         let check = |n: usize| plan.raw_checks[1][links[n].slot.unwrap() as usize].clone();
         // 1 and 2 share a slot; `cmdLine` adds `<space>/` and the like to
         // 1's literals, so its raw bit is new; both need `%`.

@@ -304,13 +304,11 @@ impl Transformed {
         let Some(&i) = self.table.get(row as usize * self.width) else {
             return true;
         };
-        let s = self.scan(i, raw, pre) as usize;
-        let words = self.words;
-        check.bits.iter().any(|&b| {
-            self.bits
-                .get(s * words + b as usize / 64)
-                .is_none_or(|w| w & (1 << (b % 64)) != 0)
-        })
+        let at = self.scan(i, raw, pre) as usize * self.words;
+        match self.bits.get(at..at + self.words) {
+            Some(bits) => check.bits.iter().any(|&b| crate::prefilter::has(bits, b)),
+            None => true,
+        }
     }
 
     /// The value at `i`.

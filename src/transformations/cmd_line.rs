@@ -15,7 +15,19 @@ use super::triggers::{ByteSet, Triggers, ASCII_UPPER};
 /// The bytes `touched` lists: deleted, folded into a space or lowercased.
 /// `/` and `(` only change when they eat a space before them, and that
 /// space (or `,` `;` tab CR LF) is itself a trigger.
-pub(super) const TRIGGERS: Triggers = Some(ASCII_UPPER.union(ByteSet::of_list(b"\"'\\^ ,;\t\r\n")));
+pub(super) const TRIGGERS: Triggers = Some(
+    ASCII_UPPER
+        .union(ByteSet::of_list(DELETED))
+        .union(ByteSet::of_list(SPACES)),
+);
+
+/// Bytes deleted outright (the bytes around them meet).
+pub(crate) const DELETED: &[u8] = b"\"'\\^";
+
+/// Bytes of which each run becomes one space (deleted right before `/` or
+/// `(`). The match arms of [`cmd_line`] list the same bytes; the trigger
+/// tests fail if they part.
+pub(crate) const SPACES: &[u8] = b" ,;\t\r\n";
 
 /// Normalises a command line.
 pub fn cmd_line(input: &[u8]) -> Cow<'_, [u8]> {

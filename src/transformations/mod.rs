@@ -21,7 +21,7 @@ mod base64_decode;
 mod base64_decode_ext;
 mod base64_encode;
 pub(crate) mod bytes;
-mod cmd_line;
+pub(crate) mod cmd_line;
 mod compress_whitespace;
 mod css_decode;
 mod escape_seq_decode;
