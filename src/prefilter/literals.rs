@@ -51,10 +51,113 @@ type Set = Rc<BTreeSet<Vec<u8>>>;
 /// (`rx::compile`'s fallback) get `None`.
 pub(crate) fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir = parse(pattern)?;
-    let mut a = Analyzer { fuel: FUEL };
-    let info = a.node(&hir);
-    let set = a.prune(info.required?)?;
+    // The second reading costs a second analysis: only for sets that pass
+    // nearly every value (none, or a single letter or digit among them).
+    let set = match analyse(&hir) {
+        Some(set) if rank(&set).1 => set,
+        plain => better(plain, gapped(&hir))?,
+    };
     Some(Rc::unwrap_or_clone(set).into_iter().collect())
+}
+
+/// The pruned `required` set of `hir`, if any.
+fn analyse(hir: &Hir) -> Option<Set> {
+    let mut a = Analyzer { fuel: FUEL };
+    let info = a.node(hir);
+    a.prune(info.required?)
+}
+
+/// Most bytes a gap (see [`gapped`]) may start with.
+const MAX_GAP_BYTES: usize = 8;
+
+/// The `required` set of a pattern whose literals are broken up by
+/// optional gaps, as CRS writes commands against shell evasion: `b` then
+/// `["')\[\\]*(?:...\$[...]*)?\\?` then `u` and so on for `busybox`. A match
+/// either leaves every gap empty, and then it matches the pattern without
+/// them, or has a gap that is not, and then holds one of the bytes that gap
+/// starts with. So the literals of the pattern without its gaps, plus those
+/// bytes, are required. Gaps are the parts of concatenations that can be
+/// empty and start with one of a few bytes, none a letter or digit, when
+/// they are not.
+fn gapped(hir: &Hir) -> Option<Set> {
+    let mut bytes = BTreeSet::new();
+    let without = without_gaps(hir, &mut bytes);
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut a = Analyzer { fuel: FUEL };
+    let mut set = Rc::unwrap_or_clone(a.node(&without).required?);
+    set.extend(bytes.into_iter().map(|b| vec![b.to_ascii_lowercase()]));
+    a.prune(Rc::new(set))
+}
+
+/// `hir` with its gaps (see [`gapped`]) replaced by the empty string, the
+/// bytes they start with added to `bytes`.
+fn without_gaps(hir: &Hir, bytes: &mut BTreeSet<u8>) -> Hir {
+    match hir.kind() {
+        HirKind::Concat(subs) => Hir::concat(
+            subs.iter()
+                .map(|sub| {
+                    let gap = (sub.properties().minimum_len() == Some(0)
+                        && sub.properties().maximum_len() != Some(0))
+                    .then(|| first_bytes(sub))
+                    .flatten()
+                    // An optional letter (`s(?:s)?h`) is for the literals.
+                    .filter(|f| !f.iter().any(u8::is_ascii_alphanumeric))
+                    .filter(|f| f.union(bytes).count() <= 4 * MAX_GAP_BYTES);
+                    match gap {
+                        Some(f) => {
+                            bytes.extend(f);
+                            Hir::empty()
+                        }
+                        None => without_gaps(sub, bytes),
+                    }
+                })
+                .collect(),
+        ),
+        HirKind::Alternation(subs) => {
+            Hir::alternation(subs.iter().map(|s| without_gaps(s, bytes)).collect())
+        }
+        HirKind::Capture(c) => without_gaps(&c.sub, bytes),
+        HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
+            sub: Box::new(without_gaps(&r.sub, bytes)),
+            ..r.clone()
+        }),
+        _ => hir.clone(),
+    }
+}
+
+/// The bytes the non-empty strings of `hir` start with, when there are at
+/// most [`MAX_GAP_BYTES`] of them.
+fn first_bytes(hir: &Hir) -> Option<BTreeSet<u8>> {
+    let out: BTreeSet<u8> = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => BTreeSet::new(),
+        HirKind::Literal(lit) => lit.0.first().copied().into_iter().collect(),
+        HirKind::Class(class) => class_bytes(class)?
+            .iter()
+            .filter_map(|b| b.first().copied())
+            .collect(),
+        HirKind::Capture(c) => first_bytes(&c.sub)?,
+        HirKind::Repetition(r) => first_bytes(&r.sub)?,
+        HirKind::Concat(subs) => {
+            let mut acc = BTreeSet::new();
+            for sub in subs {
+                acc.extend(first_bytes(sub)?);
+                if sub.properties().minimum_len() != Some(0) {
+                    break;
+                }
+            }
+            acc
+        }
+        HirKind::Alternation(subs) => {
+            let mut acc = BTreeSet::new();
+            for sub in subs {
+                acc.extend(first_bytes(sub)?);
+            }
+            acc
+        }
+    };
+    (out.len() <= MAX_GAP_BYTES).then_some(out)
 }
 
 /// Parses `pattern` with the flags of `rx::compile`'s byte-mode build.
@@ -119,20 +222,30 @@ impl Kind {
 
 /// How good a `required` set is for a prefilter; higher is better. Up to
 /// [`RANK_MIN_LEN`] bytes, a longer shortest literal always wins (short ones
-/// match everywhere); beyond it, each doubling of the number of strings must
-/// be paid for by one more byte of shortest length (up to
-/// [`RANK_MAX_LEN`]); then fewer strings, then longer ones.
-type Rank = (usize, isize, usize, usize);
+/// match everywhere); then a set without a single letter or digit (which
+/// nearly every value holds) beats one with; beyond that, each doubling of
+/// the number of strings must be paid for by one more byte of shortest
+/// length (up to [`RANK_MAX_LEN`]); then fewer strings, then longer ones.
+type Rank = (usize, bool, isize, usize, usize);
 
 fn rank(s: &Set) -> Rank {
-    rank_of(s.iter().map(Vec::len).min().unwrap_or(usize::MAX), s.len())
+    let alnum = s
+        .iter()
+        .any(|x| matches!(x[..], [b] if b.is_ascii_alphanumeric()));
+    rank_of(
+        s.iter().map(Vec::len).min().unwrap_or(usize::MAX),
+        s.len(),
+        alnum,
+    )
 }
 
-/// The rank of a set of `count` strings, the shortest `min` bytes long.
-fn rank_of(min: usize, count: usize) -> Rank {
+/// The rank of a set of `count` strings, the shortest `min` bytes long,
+/// with a single letter or digit among them when `alnum`.
+fn rank_of(min: usize, count: usize, alnum: bool) -> Rank {
     let bits = (usize::BITS - count.leading_zeros()) as isize;
     (
         min.min(RANK_MIN_LEN),
+        !alnum,
         min.min(RANK_MAX_LEN) as isize - bits,
         usize::MAX - count,
         min,
@@ -312,8 +425,9 @@ impl Analyzer {
             }
             // At most this short and this many: its rank's first two parts
             // are at least these (the set may merge equal strings).
-            let head = rank_of((min_short + min_b).min(len), size);
-            if beat.is_some_and(|b| (head.0, head.1) <= (b.0, b.1)) {
+            // (Without a single letter or digit, the best it can be.)
+            let head = rank_of((min_short + min_b).min(len), size, false);
+            if beat.is_some_and(|b| (head.0, head.1, head.2) <= (b.0, b.1, b.2)) {
                 continue;
             }
             if !self.spend(size * (len + max_b + 1)) {
@@ -1174,6 +1288,51 @@ mod tests {
             }
         }
         matched
+    }
+
+    /// Words broken up by optional gaps, as CRS writes shell commands
+    /// (`b["')\[\\]*u...`): the literals of the words without their gaps
+    /// plus the bytes the gaps start with. Samples leave gaps empty or not.
+    #[test]
+    fn words_broken_by_gaps_are_safe() {
+        let mut r = Rng(0x6a09_e667_f3bc_c908);
+        let gaps = [
+            r#"["')\[\\]*"#,
+            r"(?:(?:\|\||&&)[\s\x0b]*)?",
+            r"(?:\$[_a-z{]*)?",
+            r"\\?",
+            r"\s*",
+            r"[.-]?",
+            r"(?:s)?",
+            r"(?:<!--)?",
+        ];
+        let ends = ["", r"[\s;|]", r".*", r"\b", r"(?:[\s&]|$)"];
+        let (mut checked, mut with_gap_bytes) = (0, 0);
+        for _ in 0..3000 {
+            let alternatives: Vec<String> = (0..1 + r.below(4))
+                .map(|_| {
+                    let mut a = String::new();
+                    for _ in 0..1 + r.below(6) {
+                        a.push(*r.pick(&['a', 'b', 'c', 's', 'h', 'S']));
+                        if r.below(2) == 0 {
+                            let gap = gaps[r.below(gaps.len())];
+                            a.push_str(gap);
+                        }
+                    }
+                    a
+                })
+                .collect();
+            let case = ["", "(?i)"][r.below(2)];
+            let p = format!("{case}(?:{}){}", alternatives.join("|"), *r.pick(&ends));
+            if let Some(l) = required_literals(&p) {
+                with_gap_bytes += usize::from(l.iter().any(|x| matches!(x[..], [b] if b"\"')[\\|&$<-.".contains(&b) || b.is_ascii_whitespace())));
+            }
+            checked += check_samples(&mut r, &p, 30);
+        }
+        assert!(
+            checked > 50_000 && with_gap_bytes > 200,
+            "{checked} {with_gap_bytes}"
+        );
     }
 
     #[test]
