@@ -423,9 +423,9 @@ impl Analyzer {
             if size > MAX_REQUIRED || short.iter().any(|x| x.len() + max_b > MAX_LEN) {
                 break;
             }
-            // At most this short and this many: its rank's first two parts
-            // are at least these (the set may merge equal strings).
-            // (Without a single letter or digit, the best it can be.)
+            // At most this short and this many: its rank's first three parts
+            // are at least these (the set may merge equal strings; taken
+            // without a single letter or digit, the best case).
             let head = rank_of((min_short + min_b).min(len), size, false);
             if beat.is_some_and(|b| (head.0, head.1, head.2) <= (b.0, b.1, b.2)) {
                 continue;
