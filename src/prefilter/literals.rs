@@ -88,7 +88,8 @@ fn gapped(hir: &Hir) -> Option<Set> {
     let mut a = Analyzer { fuel: FUEL };
     let mut set = Rc::unwrap_or_clone(a.node(&without).required?);
     set.extend(bytes.into_iter().map(|b| vec![b.to_ascii_lowercase()]));
-    a.prune(Rc::new(set))
+    // The bytes may take the set past the bound every other set keeps.
+    a.prune(Rc::new(set)).filter(|s| s.len() <= MAX_REQUIRED)
 }
 
 /// `hir` with its gaps (see [`gapped`]) replaced by the empty string, the
