@@ -12,6 +12,7 @@
 //! Literals are compared as the prefilter compares them: ASCII letters in
 //! either case. Bytes are exact.
 
+use crate::transformations::cmd_line::{DELETED as CMDLINE_DELETED, SPACES as CMDLINE_SPACES};
 use crate::transformations::triggers::{ByteSet, ASCII_LOWER, ASCII_UPPER, NON_ASCII};
 
 /// What a raw value must hold (one literal, ASCII case-insensitively, or
@@ -21,8 +22,6 @@ pub(crate) struct Preimage {
     pub literals: Vec<Vec<u8>>,
     pub bytes: ByteSet,
 }
-
-use crate::transformations::cmd_line::{DELETED as CMDLINE_DELETED, SPACES as CMDLINE_SPACES};
 
 /// The preimage of `literals` through the pipeline `steps` (SecLang
 /// names, in order). `None` when a step may make any value (`base64Decode`,
