@@ -83,24 +83,19 @@ pub(super) struct PhaseCache<'d> {
     raw_checks: &'d [Option<RawCheck>],
     /// This phase's stamp: the cells below it wrote are its own.
     stamp: u64,
-    /// Items of each target list, by group: a range of `group_items`.
-    groups: Cells<(u32, u32)>,
-    /// Per group (written with its `groups` cell, read only after it):
-    /// the bytes of all its raw values. A slot whose pipeline needs none of
-    /// them holds exactly the raw values.
-    group_bytes: Vec<ByteSet>,
+    /// Per target list (group), once its targets are collected: the bytes
+    /// of all its raw values. A slot whose pipeline needs none of them
+    /// holds exactly the raw values.
+    groups: Cells<ByteSet>,
     /// Per group: its raw values' entries, made once for every such slot,
     /// and whether they are scanned.
     group_raw: Cells<(u32, u32, bool)>,
     /// Entries of each slot: a range of `entries`.
     slots: Cells<(u32, u32)>,
-    /// Every group's items, one after another (a group is collected at
-    /// once), as indices into `target_items`: a target's items are shared
-    /// by every group that lists it, so only their numbers are copied.
-    group_items: Vec<u32>,
     /// Items of each target (see [`Plan::group_targets`]): a range of
-    /// `target_items`, collected once per phase.
-    targets: Cells<(u32, u32)>,
+    /// `target_items`, collected once per phase, and the bytes of their
+    /// raw values. A group reads its targets' items where they are.
+    targets: Cells<(u32, u32, ByteSet)>,
     /// Per target: the entries of its raw values, once made for a group
     /// (a range of `entries`), and whether they are scanned. Target lists
     /// share targets, so another list copies them instead of making them.
@@ -385,12 +380,10 @@ impl<'c, 'd> SlotView<'c, 'd> {
 /// that each phase reuses the memory of the one before.
 #[derive(Default)]
 pub(super) struct Buffers {
-    groups: Cells<(u32, u32)>,
-    group_bytes: Vec<ByteSet>,
+    groups: Cells<ByteSet>,
     group_raw: Cells<(u32, u32, bool)>,
     slots: Cells<(u32, u32)>,
-    group_items: Vec<u32>,
-    targets: Cells<(u32, u32)>,
+    targets: Cells<(u32, u32, ByteSet)>,
     target_raw: Cells<(u32, u32, bool)>,
     /// Always empty here: items borrow the phase's data.
     target_items: Vec<Item<'static>>,
@@ -409,12 +402,10 @@ pub(super) struct Buffers {
 impl Buffers {
     /// Empties every vector, keeping its memory (no request byte stays in a
     /// buffer handed to another transaction). The per-phase cells stay as
-    /// they are: they hold positions and counts, never request bytes, and
-    /// the next phase's stamp leaves them all empty (see [`Cells`]).
+    /// they are: they hold positions, counts and which bytes values held
+    /// (never the values), and the next phase's stamp leaves them all
+    /// empty (see [`Cells`]).
     pub fn clear(&mut self) {
-        // Which bytes a list's values hold is the request's: not kept.
-        self.group_bytes.clear();
-        self.group_items.clear();
         self.target_items.clear();
         self.target_rows.clear();
         self.entries.clear();
@@ -448,7 +439,6 @@ impl Buffers {
     /// Exchanges the request-sized vectors (the one list of them).
     fn swap_large(&mut self, other: &mut Buffers) {
         use std::mem::swap;
-        swap(&mut self.group_items, &mut other.group_items);
         swap(&mut self.target_items, &mut other.target_items);
         swap(&mut self.target_rows, &mut other.target_rows);
         swap(&mut self.entries, &mut other.entries);
@@ -462,7 +452,6 @@ impl Buffers {
         // Rule-set sized, but about 80 bytes a target list and 16 a slot:
         // not worth holding in a transaction that waits for its response.
         swap(&mut self.groups, &mut other.groups);
-        swap(&mut self.group_bytes, &mut other.group_bytes);
         swap(&mut self.group_raw, &mut other.group_raw);
         swap(&mut self.slots, &mut other.slots);
         swap(&mut self.targets, &mut other.targets);
@@ -470,17 +459,10 @@ impl Buffers {
     }
 }
 
-/// Item `k` of the groups' items: its number in the phase's collected
-/// items, the item and its row (free of `self`, so the value table can be
-/// borrowed beside it).
-fn group_item<'a, 'd>(
-    group_items: &[u32],
-    items: &'a [Item<'d>],
-    rows: &[u32],
-    k: u32,
-) -> Option<(u32, &'a Item<'d>, u32)> {
-    let n = *group_items.get(k as usize)?;
-    Some((n, items.get(n as usize)?, *rows.get(n as usize)?))
+/// Item `n` of the phase's collected items and its row (free of `self`,
+/// so the value table can be borrowed beside it).
+fn item_row<'a, 'd>(items: &'a [Item<'d>], rows: &[u32], n: u32) -> Option<(&'a Item<'d>, u32)> {
+    Some((items.get(n as usize)?, *rows.get(n as usize)?))
 }
 
 /// The entry of item `n` with value `v` (of raw value `raw`), scanned with
@@ -520,15 +502,14 @@ impl<'d> PhaseCache<'d> {
         let words = prefilter.map_or(0, Prefilter::words);
         let stamp = NEXT_STAMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         b.groups.fit(plan.group_targets.len());
-        b.group_bytes
-            .resize(plan.group_targets.len(), ByteSet::EMPTY);
         b.group_raw.fit(plan.group_targets.len());
         b.slots.fit(plan.slots.len());
         b.targets.fit(plan.targets);
         b.target_raw.fit(plan.targets);
         let h = &plan.hints;
-        CacheHints::reserve(&h.items, &mut b.group_items);
-        let target_items = relabel(b.target_items);
+        let mut target_items = relabel(b.target_items);
+        CacheHints::reserve(&h.items, &mut target_items);
+        CacheHints::reserve(&h.items, &mut b.target_rows);
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
         CacheHints::reserve(&h.values, &mut b.scan_of);
@@ -544,10 +525,8 @@ impl<'d> PhaseCache<'d> {
             raw_checks: &plan.raw_checks[usize::from(phase.clamp(1, 5) - 1)],
             stamp,
             groups: b.groups,
-            group_bytes: b.group_bytes,
             group_raw: b.group_raw,
             slots: b.slots,
-            group_items: b.group_items,
             targets: b.targets,
             target_raw: b.target_raw,
             target_items,
@@ -572,17 +551,15 @@ impl<'d> PhaseCache<'d> {
     pub fn into_buffers(self) -> Buffers {
         let h = &self.plan.hints;
         let v = self.values;
-        CacheHints::record(&h.items, self.group_items.len());
+        CacheHints::record(&h.items, self.target_items.len());
         CacheHints::record(&h.entries, self.entries.len());
         CacheHints::record(&h.values, v.arena.len());
         CacheHints::record(&h.bits, v.bits.len());
         CacheHints::record(&h.table, v.table.len());
         Buffers {
             groups: self.groups,
-            group_bytes: self.group_bytes,
             group_raw: self.group_raw,
             slots: self.slots,
-            group_items: self.group_items,
             targets: self.targets,
             target_raw: self.target_raw,
             target_items: relabel(self.target_items),
@@ -652,48 +629,15 @@ impl<'d> PhaseCache<'d> {
             pipeline,
             multi,
         } = self.plan.slots[slot as usize];
-        let (first, last) = match self.groups.get(group as usize, self.stamp) {
-            Some(range) => range,
-            None => {
-                let first = self.group_items.len() as u32;
-                let ids = self.plan.group_targets.get(group as usize);
-                for (k, t) in r.targets.iter().enumerate() {
-                    let id = ids.and_then(|ids| ids.get(k)).map(|&id| id as usize);
-                    let known = id.and_then(|id| self.targets.get(id, self.stamp));
-                    let (from, to) = match known {
-                        Some(range) => range,
-                        None => {
-                            // Each item's row, once per target rather than
-                            // once per group or slot.
-                            let from = self.target_items.len();
-                            self.data.collect(t, &mut self.target_items);
-                            for item in &self.target_items[from..] {
-                                let row = self.values.row(&item.value);
-                                self.target_rows.push(row);
-                            }
-                            let range = (from as u32, self.target_items.len() as u32);
-                            if let Some(id) = id {
-                                self.targets.set(id, self.stamp, range);
-                            }
-                            range
-                        }
-                    };
-                    self.group_items.extend(from..to);
-                }
-                let range = (first, self.group_items.len() as u32);
-                self.groups.set(group as usize, self.stamp, range);
-                let mut bytes = ByteSet::EMPTY;
-                for &n in self.group_items.get(first as usize..).unwrap_or_default() {
-                    let row = self.target_rows.get(n as usize);
-                    if let Some(b) = row.and_then(|&row| self.values.row_bytes.get(row as usize)) {
-                        bytes = bytes.union(*b);
-                    }
-                }
-                if let Some(cell) = self.group_bytes.get_mut(group as usize) {
-                    *cell = bytes;
-                }
-                range
-            }
+        let plan = self.plan;
+        // The plan numbers every target of every list (`r.targets`).
+        let ids: &'d [u32] = plan
+            .group_targets
+            .get(group as usize)
+            .map_or(&[], Vec::as_slice);
+        let bytes = match self.groups.get(group as usize, self.stamp) {
+            Some(bytes) => bytes,
+            None => self.collect_group(group, ids, r),
         };
         // No value of the group has a byte the pipeline needs: every step
         // leaves every value as it is, so the slot holds the raw values
@@ -703,18 +647,16 @@ impl<'d> PhaseCache<'d> {
             .pipes
             .get(pipeline as usize)
             .and_then(|x| x.triggers);
-        let bytes = self.group_bytes.get(group as usize).copied();
         let pre = self
             .prefilter
             .filter(|_| self.scanned.get(slot as usize) == Some(&true));
-        if let (Some(t), Some(bytes)) = (triggers, bytes) {
+        if let Some(t) = triggers {
             if !bytes.intersects(&t) {
-                return self.raw_entries(group, first, last, pre);
+                return self.raw_entries(group, ids, pre);
             }
         }
         // multiMatch: the value before the pipeline and after each step
         // that changed it; otherwise the end result only.
-        let plan = self.plan;
         let made;
         let steps: &[u32] = match plan.slot_paths.get(slot as usize) {
             _ if !multi => std::slice::from_ref(&pipeline),
@@ -731,10 +673,15 @@ impl<'d> PhaseCache<'d> {
             .get(slot as usize)
             .and_then(Option::as_ref)
             .zip(self.prefilter);
-        for k in first..last {
-            let Some((n, item, row)) =
-                group_item(&self.group_items, &self.target_items, &self.target_rows, k)
-            else {
+        let items = ids.iter().flat_map(|&id| {
+            let (from, to, _) = self
+                .targets
+                .get(id as usize, self.stamp)
+                .unwrap_or_default();
+            from..to
+        });
+        for n in items {
+            let Some((item, row)) = item_row(&self.target_items, &self.target_rows, n) else {
                 break;
             };
             // No link of the slot can match what the pipeline makes of it.
@@ -763,15 +710,41 @@ impl<'d> PhaseCache<'d> {
         (start, self.entries.len() as u32)
     }
 
-    /// The entries of group `group`'s raw values (items `first..last`),
+    /// Collects the targets of group `group` (`r`'s, numbered `ids`) not
+    /// collected yet; the bytes of the group's raw values.
+    fn collect_group(&mut self, group: u32, ids: &[u32], r: &Rule) -> ByteSet {
+        let mut bytes = ByteSet::EMPTY;
+        for (&id, t) in ids.iter().zip(&r.targets) {
+            let id = id as usize;
+            let b = match self.targets.get(id, self.stamp) {
+                Some((_, _, b)) => b,
+                None => {
+                    // Each item's row and bytes, once per target rather
+                    // than once per group or slot.
+                    let from = self.target_items.len();
+                    self.data.collect(t, &mut self.target_items);
+                    let mut b = ByteSet::EMPTY;
+                    for item in &self.target_items[from..] {
+                        let row = self.values.row(&item.value);
+                        self.target_rows.push(row);
+                        if let Some(rb) = self.values.row_bytes.get(row as usize) {
+                            b = b.union(*rb);
+                        }
+                    }
+                    let to = self.target_items.len() as u32;
+                    self.targets.set(id, self.stamp, (from as u32, to, b));
+                    b
+                }
+            };
+            bytes = bytes.union(b);
+        }
+        self.groups.set(group as usize, self.stamp, bytes);
+        bytes
+    }
+
+    /// The entries of the raw values of group `group` (targets `ids`),
     /// made on first use; scanned with `pre` when given.
-    fn raw_entries(
-        &mut self,
-        group: u32,
-        first: u32,
-        last: u32,
-        pre: Option<&Prefilter>,
-    ) -> (u32, u32) {
+    fn raw_entries(&mut self, group: u32, ids: &[u32], pre: Option<&Prefilter>) -> (u32, u32) {
         if let Some((start, end, scanned)) = self.group_raw.get(group as usize, self.stamp) {
             // Made for a slot without scans, now read by one with.
             if let (Some(pre), false) = (pre, scanned) {
@@ -782,27 +755,8 @@ impl<'d> PhaseCache<'d> {
             return (start, end);
         }
         let start = self.entries.len() as u32;
-        let plan = self.plan;
-        let collected = |ids: &[u32]| {
-            ids.iter()
-                .all(|&id| self.targets.get(id as usize, self.stamp).is_some())
-        };
-        match plan.group_targets.get(group as usize) {
-            Some(ids) if !ids.is_empty() && collected(ids) => {
-                for &id in ids {
-                    self.target_raw_entries(id as usize, pre);
-                }
-            }
-            // Items collected without target numbers (the plan always has
-            // them): made one by one.
-            _ => {
-                for k in first..last {
-                    let Some(&n) = self.group_items.get(k as usize) else {
-                        break;
-                    };
-                    self.push_raw(n, pre);
-                }
-            }
+        for &id in ids {
+            self.target_raw_entries(id as usize, pre);
         }
         let end = self.entries.len() as u32;
         self.group_raw
@@ -824,7 +778,7 @@ impl<'d> PhaseCache<'d> {
                 }
             }
             None => {
-                let (from, to) = self.targets.get(id, self.stamp).unwrap_or_default();
+                let (from, to, _) = self.targets.get(id, self.stamp).unwrap_or_default();
                 for n in from..to {
                     self.push_raw(n, pre);
                 }
