@@ -26,9 +26,24 @@ pub const URLENCODED_ERROR: &str = "URLENCODED_ERROR";
 /// escape.
 pub fn parse_urlencoded(data: &[u8], separator: u8, limit: usize) -> (Vec<Pair>, bool) {
     let mut pairs = Vec::new();
+    let invalid = parse_urlencoded_into(data, separator, limit, &mut pairs, &mut Vec::new());
+    (pairs, invalid)
+}
+
+/// [`parse_urlencoded`] appending to `pairs`, its names and values written
+/// into buffers taken from `spare` while there are any (a transaction's
+/// data hands them on: see `TxData::recycle`); whether an invalid `%` was seen.
+pub fn parse_urlencoded_into(
+    data: &[u8],
+    separator: u8,
+    limit: usize,
+    pairs: &mut Vec<Pair>,
+    spare: &mut Vec<Vec<u8>>,
+) -> bool {
     let mut invalid = false;
+    let mut n = 0;
     for segment in data.split(|&b| b == separator) {
-        if pairs.len() >= limit {
+        if n >= limit {
             break;
         }
         if segment.is_empty() {
@@ -38,12 +53,15 @@ pub fn parse_urlencoded(data: &[u8], separator: u8, limit: usize) -> (Vec<Pair>,
             Some(eq) => (&segment[..eq], &segment[eq + 1..]),
             None => (segment, &segment[segment.len()..]),
         };
-        let (name, bad_name) = decode(name);
-        let (value, bad_value) = decode(value);
-        invalid |= bad_name | bad_value;
-        pairs.push((name, value));
+        let (mut k, mut v) = (
+            spare.pop().unwrap_or_default(),
+            spare.pop().unwrap_or_default(),
+        );
+        invalid |= decode_into(name, &mut k) | decode_into(value, &mut v);
+        pairs.push((k, v));
+        n += 1;
     }
-    (pairs, invalid)
+    invalid
 }
 
 /// Processes a URLENCODED request body into ARGS_POST, with the
@@ -60,9 +78,9 @@ pub fn process(body: &[u8], separator: u8, limits: &BodyLimits) -> BodyOutput {
 }
 
 /// Non-strict form decoding: `+` -> space, `%XX` -> byte, anything else as
-/// is. Returns the decoded bytes and whether an invalid `%` was seen.
-fn decode(input: &[u8]) -> (Vec<u8>, bool) {
-    let mut out = Vec::with_capacity(input.len());
+/// is, appended to `out`. Returns whether an invalid `%` was seen.
+fn decode_into(input: &[u8], out: &mut Vec<u8>) -> bool {
+    out.reserve(input.len());
     let mut invalid = false;
     let mut i = 0;
     while i < input.len() {
@@ -91,7 +109,7 @@ fn decode(input: &[u8]) -> (Vec<u8>, bool) {
             }
         }
     }
-    (out, invalid)
+    invalid
 }
 
 #[cfg(test)]

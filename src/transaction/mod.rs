@@ -255,12 +255,13 @@ pub struct Transaction {
 impl Transaction {
     pub(crate) fn new(rules: Arc<RuleSet>, id: String) -> Transaction {
         let c = &rules.config;
+        // An earlier transaction's data, emptied (see `TxData::recycle`).
+        let mut data = rules.plan.spare.take_data().unwrap_or_default();
+        let d = Arc::make_mut(&mut data);
+        d.unique_id = spare_string(&mut d.spare.0, &id);
+        d.started = Some(std::time::Instant::now());
         let mut vars = TxVars {
-            data: Arc::new(crate::variables::TxData {
-                unique_id: id.clone(),
-                started: Some(std::time::Instant::now()),
-                ..Default::default()
-            }),
+            data,
             rules: Some(rules.clone()),
             ..TxVars::default()
         };
@@ -327,15 +328,17 @@ impl Transaction {
         server_ip: &str,
         server_port: u16,
     ) {
-        self.vars.data_mut().remote_addr = client_ip.to_string();
-        self.vars.data_mut().remote_port = client_port;
-        self.vars.data_mut().server_addr = server_ip.to_string();
-        self.vars.data_mut().server_port = server_port;
+        let v = self.vars.data_mut();
+        v.remote_addr = spare_string(&mut v.spare.0, client_ip);
+        v.remote_port = client_port;
+        v.server_addr = spare_string(&mut v.spare.0, server_ip);
+        v.server_port = server_port;
     }
 
     /// Sets SERVER_NAME (otherwise taken from the Host header).
     pub fn set_server_name(&mut self, name: &str) {
-        self.vars.data_mut().server_name = name.as_bytes().to_vec();
+        let v = self.vars.data_mut();
+        v.server_name = v.buf(name.as_bytes());
     }
 
     /// Records the request line: `uri` is the request target as sent
@@ -348,10 +351,11 @@ impl Transaction {
     ) {
         let (uri, method, protocol) = (uri.as_ref(), method.as_ref(), protocol.as_ref());
         let v = self.vars.data_mut();
-        v.request_method = method.to_vec();
-        v.request_protocol = protocol.to_vec();
-        v.request_uri_raw = uri.to_vec();
-        let mut line = method.to_vec();
+        // Buffers an earlier transaction left, where there are any.
+        v.request_method = v.buf(method);
+        v.request_protocol = v.buf(protocol);
+        v.request_uri_raw = v.buf(uri);
+        let mut line = v.buf(method);
         line.push(b' ');
         line.extend_from_slice(uri);
         line.push(b' ');
@@ -364,26 +368,28 @@ impl Transaction {
         };
         // Absolute form (`http://host/path`): keep only the path and query.
         let origin_form = strip_scheme_authority(no_frag);
-        v.request_uri = origin_form.to_vec();
+        v.request_uri = v.buf(origin_form);
         let (path, query) = match memchr::memchr(b'?', origin_form) {
             Some(i) => (&origin_form[..i], &origin_form[i + 1..]),
             None => (origin_form, &b""[..]),
         };
-        v.query_string = query.to_vec();
+        v.query_string = v.buf(query);
         let decoded = percent_decode_path(path);
         let base_at = decoded.iter().rposition(|b| *b == b'/' || *b == b'\\');
         v.request_basename = match base_at {
-            Some(i) => decoded[i + 1..].to_vec(),
-            None => decoded.to_vec(),
+            Some(i) => v.buf(&decoded[i + 1..]),
+            None => v.buf(&decoded),
         };
         v.request_filename = decoded;
         let limit = self.rules.config.arguments_limit;
-        let (args, invalid) = crate::body::urlencoded::parse_urlencoded(
+        v.args_get.clear();
+        let invalid = crate::body::urlencoded::parse_urlencoded_into(
             query,
             self.rules.config.argument_separator,
             limit,
+            &mut v.args_get,
+            &mut v.spare.0,
         );
-        v.args_get = args;
         if invalid {
             v.flags.push(("URLENCODED_ERROR", 1));
         }
@@ -402,10 +408,9 @@ impl Transaction {
                     Some(i) => (trim(&part[..i]), &part[i + 1..]),
                     None => (part, &b""[..]),
                 };
-                self.vars
-                    .data_mut()
-                    .request_cookies
-                    .push((k.to_vec(), val.to_vec()));
+                let v = self.vars.data_mut();
+                let pair = (v.buf(k), v.buf(val));
+                v.request_cookies.push(pair);
             }
         } else if name.eq_ignore_ascii_case(b"content-type") && self.body_processor.is_none() {
             // Known at phase 1 already, as CRS 920400 expects.
@@ -422,12 +427,12 @@ impl Transaction {
                 }
                 _ => value,
             };
-            self.vars.data_mut().server_name = host.to_vec();
+            let v = self.vars.data_mut();
+            v.server_name = v.buf(host);
         }
-        self.vars
-            .data_mut()
-            .request_headers
-            .push((name.to_vec(), value.to_vec()));
+        let v = self.vars.data_mut();
+        let pair = (v.buf(name), v.buf(value));
+        v.request_headers.push(pair);
     }
 
     /// Runs phase 1 (request headers).
@@ -566,10 +571,9 @@ impl Transaction {
 
     /// Adds one response header.
     pub fn add_response_header(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        self.vars
-            .data_mut()
-            .response_headers
-            .push((name.as_ref().to_vec(), value.as_ref().to_vec()));
+        let v = self.vars.data_mut();
+        let pair = (v.buf(name.as_ref()), v.buf(value.as_ref()));
+        v.response_headers.push(pair);
     }
 
     /// Runs phase 3 (response headers).
@@ -579,7 +583,8 @@ impl Transaction {
         protocol: &str,
     ) -> Option<Interruption> {
         self.vars.data_mut().response_status = Some(status);
-        self.vars.data_mut().response_protocol = protocol.as_bytes().to_vec();
+        let v = self.vars.data_mut();
+        v.response_protocol = v.buf(protocol.as_bytes());
         self.run_phase(3);
         self.interruption.clone()
     }
@@ -1352,7 +1357,15 @@ impl Drop for Transaction {
         if let Some(t) = self.primed_tx.take() {
             spare.give_tx(t, primed);
         }
+        spare.give_data(std::mem::replace(&mut self.vars.data, spare::no_data()));
     }
+}
+
+/// `s` in a buffer from `spare` when there is one.
+fn spare_string(spare: &mut Vec<Vec<u8>>, s: &str) -> String {
+    let b = crate::variables::spare_buf(spare, s.as_bytes());
+    // The bytes of a `str`: valid UTF-8.
+    String::from_utf8(b).unwrap_or_else(|_| s.to_string())
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -1410,6 +1423,52 @@ fn percent_decode_path(path: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use crate::Waf;
+
+    /// A transaction takes over the data memory of one before it (see
+    /// `TxData::recycle`): none of the earlier request shows through.
+    #[test]
+    fn a_transaction_sees_nothing_of_the_one_before() {
+        let waf = crate::Waf::from_directives(
+            "SecRuleEngine On\n\
+             SecRule REQUEST_HEADERS_NAMES|ARGS_NAMES|REQUEST_COOKIES_NAMES \"@rx ^first\" \"id:1,phase:1,deny,status:403\"\n\
+             SecRule &ARGS \"@gt 1\" \"id:2,phase:1,deny,status:403\"\n\
+             SecRule REQUEST_URI|REQUEST_LINE|QUERY_STRING|REMOTE_ADDR \"@rx first\" \"id:3,phase:1,deny,status:403\"\n\
+             SecRule RESPONSE_HEADERS_NAMES \"@rx ^first\" \"id:4,phase:3,deny,status:403\"",
+        )
+        .unwrap();
+        for round in 0..3 {
+            let mut tx = waf.new_transaction();
+            if round == 0 {
+                tx.process_connection("192.0.2.1", 1, "192.0.2.2", 80);
+                tx.process_uri("/x?a=1", "GET", "HTTP/1.1");
+                tx.add_request_header("Host", "example.com");
+                tx.add_request_header("Cookie", "s=1");
+                assert!(tx.process_request_headers().is_none());
+                // Phase 1 alone, and a second transaction before it ends.
+                let mut other = waf.new_transaction();
+                other.process_uri("/first?first=1&b=2", "GET", "HTTP/1.1");
+                other.add_request_header("first-header", "1");
+                other.add_request_header("Cookie", "first=1");
+                assert!(other.process_request_headers().is_some());
+                drop(other);
+                tx.add_response_header("first-response", "1");
+                assert!(tx.process_response_headers(200, "HTTP/1.1").is_some());
+                continue;
+            }
+            tx.process_connection("192.0.2.9", 1, "192.0.2.2", 80);
+            tx.process_uri("/y?a=1", "GET", "HTTP/1.1");
+            tx.add_request_header("Host", "example.com");
+            tx.add_request_header("Cookie", "s=1");
+            assert!(tx.process_request_headers().is_none(), "round {round}");
+            tx.add_response_header("Content-Type", "text/html");
+            assert!(tx.process_response_headers(200, "HTTP/1.1").is_none());
+            assert_eq!(tx.vars.data.request_headers.len(), 2);
+            assert_eq!(tx.vars.data.args_get.len(), 1);
+            assert_eq!(tx.vars.data.request_cookies.len(), 1);
+            assert_eq!(tx.vars.data.response_headers.len(), 1);
+            assert_eq!(tx.vars.data.unique_id, tx.id());
+        }
+    }
 
     /// A rule the prefilter gate passes over leaves MATCHED_VAR as an
     /// evaluated, non-matching rule would: the earlier match stays.

@@ -11,7 +11,9 @@ use std::sync::Mutex;
 
 use super::phase_cache::Buffers;
 use super::{MatchedRule, MatchedVar};
-use crate::variables::Collection;
+use std::sync::Arc;
+
+use crate::variables::{Collection, TxData};
 
 /// Spare buffers kept beyond this many are freed: enough for the agent's
 /// worker threads, without holding memory a burst of traffic once needed.
@@ -25,6 +27,16 @@ pub struct SparePool {
     /// TX collections: CRS sets dozens of keys per request, and a new map
     /// grows (and rehashes) step by step to hold them.
     tx: Spare<Collection>,
+    /// Request and response data, emptied, with the buffers of its names
+    /// and values: two allocations per header and argument otherwise.
+    data: Spare<Arc<TxData>>,
+}
+
+/// The data a finished transaction leaves in place of its own (shared: no
+/// allocation per transaction).
+pub(super) fn no_data() -> Arc<TxData> {
+    static EMPTY: std::sync::LazyLock<Arc<TxData>> = std::sync::LazyLock::new(Arc::default);
+    EMPTY.clone()
 }
 
 /// A matched-rule list's memory: the list, and each record's list of
@@ -118,6 +130,20 @@ impl SparePool {
         }
         if c.capacity() > 0 {
             give(&self.tx, c);
+        }
+    }
+
+    /// Request and response data an earlier transaction left, emptied.
+    pub(super) fn take_data(&self) -> Option<Arc<TxData>> {
+        take(&self.data)
+    }
+
+    /// Keeps the memory of `d` for a later transaction, emptied here (see
+    /// `TxData::recycle`), when no one else holds it.
+    pub(super) fn give_data(&self, mut d: Arc<TxData>) {
+        if let Some(data) = Arc::get_mut(&mut d) {
+            data.recycle();
+            give(&self.data, d);
         }
     }
 

@@ -365,7 +365,27 @@ pub struct TxData {
     pub server_name: Vec<u8>,
     /// Start of the transaction (DURATION).
     pub started: Option<std::time::Instant>,
+    /// Emptied buffers an earlier transaction's data left (see
+    /// [`TxData::recycle`]), taken by [`TxData::buf`]; never read as data.
+    pub(crate) spare: SpareBuffers,
 }
+
+/// [`TxData`]'s spare buffers: a copy of the data starts without them.
+#[derive(Debug, Default)]
+pub(crate) struct SpareBuffers(pub Vec<Vec<u8>>);
+
+impl Clone for SpareBuffers {
+    fn clone(&self) -> SpareBuffers {
+        SpareBuffers(Vec::new())
+    }
+}
+
+/// Most buffers [`TxData::recycle`] keeps, the largest, and most bytes in
+/// all: a big value's (a body's) memory is freed rather than held for a
+/// small request, and the agent's pool of data stays within a few MiB.
+const DATA_SPARE_BUFFERS: usize = 256;
+const DATA_SPARE_CAPACITY: usize = 4096;
+const DATA_SPARE_BYTES: usize = 64 * 1024;
 
 /// A matched variable's name and value. Shared: the rule's report, MATCHED_VAR
 /// and MATCHED_VARS hold the same match without copying it.
@@ -399,6 +419,13 @@ pub struct TxVars {
     pub highest_severity: Option<u8>,
 }
 
+/// `bytes` in a buffer from `spare` when there is one.
+pub(crate) fn spare_buf(spare: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Vec<u8> {
+    let mut b = spare.pop().unwrap_or_default();
+    b.extend_from_slice(bytes);
+    b
+}
+
 fn num(n: impl ToString + TryInto<u8> + Copy) -> Cow<'static, [u8]> {
     // Counts are mostly 0 or 1 (`&TX:foo "@eq 0"`): no allocation for a digit.
     const DIGITS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
@@ -409,6 +436,72 @@ fn num(n: impl ToString + TryInto<u8> + Copy) -> Cow<'static, [u8]> {
 }
 
 impl TxData {
+    /// `bytes` in a buffer an earlier transaction left, when there is one:
+    /// a request's dozens of names and values then cost no allocation each.
+    pub(crate) fn buf(&mut self, bytes: &[u8]) -> Vec<u8> {
+        spare_buf(&mut self.spare.0, bytes)
+    }
+
+    /// Empties the data for another transaction: every field as
+    /// `TxData::default()` has it, with the memory of small values and of
+    /// the lists kept (emptied) for the next one's.
+    pub(crate) fn recycle(&mut self) {
+        /// Buffers kept, and their bytes.
+        struct Kept(Vec<Vec<u8>>, usize);
+        /// Keeps `b`'s memory, within the bounds.
+        fn keep(kept: &mut Kept, mut b: Vec<u8>) {
+            let n = b.capacity();
+            if n > 0
+                && n <= DATA_SPARE_CAPACITY
+                && kept.0.len() < DATA_SPARE_BUFFERS
+                && kept.1 + n <= DATA_SPARE_BYTES
+            {
+                b.clear();
+                kept.0.push(b);
+                kept.1 += n;
+            }
+        }
+        /// `l` emptied (its names and values kept).
+        fn list(kept: &mut Kept, mut l: Vec<Pair>) -> Vec<Pair> {
+            for (k, v) in l.drain(..) {
+                keep(kept, k);
+                keep(kept, v);
+            }
+            if l.capacity() > DATA_SPARE_BUFFERS {
+                return Vec::new();
+            }
+            l
+        }
+        let old = std::mem::take(self);
+        let bytes = old.spare.0.iter().map(Vec::capacity).sum();
+        let mut spare = Kept(old.spare.0, bytes);
+        self.args_get = list(&mut spare, old.args_get);
+        self.args_post = list(&mut spare, old.args_post);
+        self.request_headers = list(&mut spare, old.request_headers);
+        self.request_cookies = list(&mut spare, old.request_cookies);
+        self.response_headers = list(&mut spare, old.response_headers);
+        for b in [
+            old.request_uri,
+            old.request_uri_raw,
+            old.request_filename,
+            old.request_basename,
+            old.request_line,
+            old.request_method,
+            old.request_protocol,
+            old.query_string,
+            old.request_body,
+            old.response_body,
+            old.response_protocol,
+            old.server_name,
+            old.unique_id.into_bytes(),
+            old.remote_addr.into_bytes(),
+            old.server_addr.into_bytes(),
+        ] {
+            keep(&mut spare, b);
+        }
+        self.spare = SpareBuffers(spare.0);
+    }
+
     fn flag(&self, var: Var) -> Option<u64> {
         let name = var.name();
         match self.flags.iter().rev().find(|(n, _)| *n == name) {
@@ -846,6 +939,74 @@ fn time_var(var: Var) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Recycled data reads as new data in every field, and keeps the
+    /// (emptied) buffers of small values only.
+    #[test]
+    fn recycled_data_is_new_data_with_spare_buffers() {
+        let pair = |k: &str, v: &str| (k.as_bytes().to_vec(), v.as_bytes().to_vec());
+        let mut d = TxData {
+            args_get: vec![pair("a", "1"), pair("b", "2")],
+            args_post: vec![pair("c", "3")],
+            request_headers: vec![pair("Host", "example.com")],
+            request_cookies: vec![pair("s", "x")],
+            response_headers: vec![pair("Content-Type", "text/html")],
+            request_uri: b"/a?b=2".to_vec(),
+            request_line: b"GET /a?b=2 HTTP/1.1".to_vec(),
+            request_body: vec![b'x'; DATA_SPARE_CAPACITY + 1],
+            response_body: b"<html>".to_vec(),
+            files: vec![UploadedFile::default()],
+            flags: vec![("URLENCODED_ERROR", 1)],
+            xml_text: vec![b"t".to_vec()],
+            reqbody_error: Some("e".into()),
+            response_status: Some(200),
+            unique_id: "id".into(),
+            remote_addr: "192.0.2.1".into(),
+            remote_port: 1,
+            server_name: b"example.com".to_vec(),
+            multipart_processed: true,
+            ..TxData::default()
+        };
+        d.recycle();
+        let spare = std::mem::take(&mut d.spare.0);
+        assert_eq!(format!("{d:?}"), format!("{:?}", TxData::default()));
+        // 6 pairs, 6 small values; the large body is freed.
+        assert_eq!(spare.len(), 6 * 2 + 6);
+        assert!(spare.iter().all(|b| b.is_empty() && b.capacity() > 0));
+        assert!(spare.iter().all(|b| b.capacity() <= DATA_SPARE_CAPACITY));
+        // The lists keep their memory.
+        assert!(d.args_get.capacity() >= 2 && d.request_headers.capacity() >= 1);
+        // A copy of the data does not take the buffers with it.
+        d.spare.0 = spare;
+        assert!(d.clone().spare.0.is_empty());
+        assert_eq!(d.buf(b"abc"), b"abc");
+        assert_eq!(d.spare.0.len(), 6 * 2 + 6 - 1);
+    }
+
+    /// However many values a request had, recycled data keeps a bounded
+    /// number of bytes.
+    #[test]
+    fn recycled_data_keeps_a_bounded_memory() {
+        let mut d = TxData {
+            request_headers: (0..1000)
+                .map(|_| (vec![b'h'; 3000], vec![b'v'; 3000]))
+                .collect(),
+            ..TxData::default()
+        };
+        d.recycle();
+        let kept: usize = d.spare.0.iter().map(Vec::capacity).sum();
+        assert!(
+            kept <= DATA_SPARE_BYTES && kept > DATA_SPARE_BYTES / 2,
+            "{kept}"
+        );
+        assert!(d.spare.0.len() <= DATA_SPARE_BUFFERS);
+        // A list that long is not kept either.
+        assert_eq!(d.request_headers.capacity(), 0);
+        // Recycled again: still within the bound.
+        d.request_headers = vec![(vec![b'h'; 3000], vec![b'v'; 3000]); 30];
+        d.recycle();
+        assert!(d.spare.0.iter().map(Vec::capacity).sum::<usize>() <= DATA_SPARE_BYTES);
+    }
 
     #[test]
     fn collections_iterate_in_the_order_keys_were_first_set() {
