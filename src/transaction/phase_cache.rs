@@ -713,6 +713,9 @@ impl<'d> PhaseCache<'d> {
     /// Collects the targets of group `group` (`r`'s, numbered `ids`) not
     /// collected yet; the bytes of the group's raw values.
     fn collect_group(&mut self, group: u32, ids: &[u32], r: &Rule) -> ByteSet {
+        // A list is numbered from the targets of the rules that share it
+        // (equal lists, equal targets): one number per target.
+        debug_assert_eq!(ids.len(), r.targets.len());
         let mut bytes = ByteSet::EMPTY;
         for (&id, t) in ids.iter().zip(&r.targets) {
             let id = id as usize;
