@@ -1363,9 +1363,10 @@ impl Drop for Transaction {
 
 /// `s` in a buffer from `spare` when there is one.
 fn spare_string(spare: &mut Vec<Vec<u8>>, s: &str) -> String {
-    let b = crate::variables::spare_buf(spare, s.as_bytes());
-    // The bytes of a `str`: valid UTF-8.
-    String::from_utf8(b).unwrap_or_else(|_| s.to_string())
+    // Spare buffers are empty (see `TxData::recycle`), and so valid UTF-8.
+    let mut out = String::from_utf8(spare.pop().unwrap_or_default()).unwrap_or_default();
+    out.push_str(s);
+    out
 }
 
 fn trim(s: &[u8]) -> &[u8] {

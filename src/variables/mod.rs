@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use regex::bytes::Regex;
 
 pub(crate) use store::header;
-pub(crate) use store::spare_buf;
 pub use store::{Collection, CurrentRule, KeyHint, TxData, TxVars};
 
 macro_rules! vars {

@@ -386,6 +386,8 @@ impl Clone for SpareBuffers {
 const DATA_SPARE_BUFFERS: usize = 256;
 const DATA_SPARE_CAPACITY: usize = 4096;
 const DATA_SPARE_BYTES: usize = 64 * 1024;
+/// Largest pair list (in pairs) whose memory `recycle` keeps.
+const DATA_SPARE_PAIRS: usize = 256;
 
 /// A matched variable's name and value. Shared: the rule's report, MATCHED_VAR
 /// and MATCHED_VARS hold the same match without copying it.
@@ -419,13 +421,6 @@ pub struct TxVars {
     pub highest_severity: Option<u8>,
 }
 
-/// `bytes` in a buffer from `spare` when there is one.
-pub(crate) fn spare_buf(spare: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Vec<u8> {
-    let mut b = spare.pop().unwrap_or_default();
-    b.extend_from_slice(bytes);
-    b
-}
-
 fn num(n: impl ToString + TryInto<u8> + Copy) -> Cow<'static, [u8]> {
     // Counts are mostly 0 or 1 (`&TX:foo "@eq 0"`): no allocation for a digit.
     const DIGITS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
@@ -439,7 +434,9 @@ impl TxData {
     /// `bytes` in a buffer an earlier transaction left, when there is one:
     /// a request's dozens of names and values then cost no allocation each.
     pub(crate) fn buf(&mut self, bytes: &[u8]) -> Vec<u8> {
-        spare_buf(&mut self.spare.0, bytes)
+        let mut b = self.spare.0.pop().unwrap_or_default();
+        b.extend_from_slice(bytes);
+        b
     }
 
     /// Empties the data for another transaction: every field as
@@ -467,7 +464,7 @@ impl TxData {
                 keep(kept, k);
                 keep(kept, v);
             }
-            if l.capacity() > DATA_SPARE_BUFFERS {
+            if l.capacity() > DATA_SPARE_PAIRS {
                 return Vec::new();
             }
             l
