@@ -124,10 +124,9 @@ const UNSET: u32 = u32::MAX;
 
 /// Transformed values of the phase, with their prefilter bits.
 struct Transformed {
-    arena: Vec<Val>,
-    /// Per arena value: its scan (index into `bits` in units of `words`),
-    /// or [`UNSCANNED`].
-    scan_of: Vec<u32>,
+    /// The values, each with what is known of it (one vector: a value is
+    /// stored with one push, where four vectors took four).
+    arena: Vec<Stored>,
     /// Prefilter bits of every scan, `words` per scan.
     bits: Vec<u64>,
     words: usize,
@@ -144,16 +143,23 @@ struct Transformed {
     /// Per row: the bytes its raw value contains, so pipelines whose
     /// triggers it lacks are known to leave it unchanged without running.
     row_bytes: Vec<ByteSet>,
-    /// Per arena value: the last value a step made from it, or [`UNSET`].
-    /// Pipelines that differ only in steps which changed nothing (CRS
-    /// 934100's `urlDecodeUni,jsDecode,removeWhitespace,base64Decode` and
-    /// 934160's `urlDecodeUni,jsDecode,base64Decode`, on a value without
-    /// white space) reach one value, and apply their next step to it once.
-    made_from: Vec<u32>,
-    /// Per arena value made by a step: that step's number
-    /// ([`Pipe::step_id`]) and the value made before it from the same
-    /// value, or [`UNSET`] (a list per value, most one or two long).
-    made_by: Vec<(u32, u32)>,
+}
+
+/// A value of [`Transformed::arena`].
+struct Stored {
+    val: Val,
+    /// Its scan (index into `bits` in units of `words`), or [`UNSCANNED`].
+    scan: u32,
+    /// The last value a step made from it, or [`UNSET`]. Pipelines that
+    /// differ only in steps which changed nothing (CRS 934100's
+    /// `urlDecodeUni,jsDecode,removeWhitespace,base64Decode` and 934160's
+    /// `urlDecodeUni,jsDecode,base64Decode`, on a value without white
+    /// space) reach one value, and apply their next step to it once.
+    made_from: u32,
+    /// When a step made it: that step's number ([`Pipe::step_id`]) and the
+    /// value made before it from the same value, or [`UNSET`] (a list per
+    /// value, most one or two long).
+    made_by: (u32, u32),
 }
 
 impl Transformed {
@@ -247,16 +253,17 @@ impl Transformed {
         };
         let i = self.push(val);
         self.table[at] = i;
-        self.made_by[i as usize] = (step_id, self.made_from[from as usize]);
-        self.made_from[from as usize] = i;
+        let before = self.arena[from as usize].made_from;
+        self.arena[i as usize].made_by = (step_id, before);
+        self.arena[from as usize].made_from = i;
         i
     }
 
     /// The value step `step_id` made from the value at `from`, if it did.
     #[inline]
     fn made(&self, from: u32, step_id: u32) -> Option<u32> {
-        let mut i = *self.made_from.get(from as usize)?;
-        while let Some(&(step, before)) = self.made_by.get(i as usize) {
+        let mut i = self.arena.get(from as usize)?.made_from;
+        while let Some(&(step, before)) = self.arena.get(i as usize).map(|s| &s.made_by) {
             if step == step_id {
                 return Some(i);
             }
@@ -269,17 +276,19 @@ impl Transformed {
     #[inline]
     fn push(&mut self, val: Val) -> u32 {
         let i = self.arena.len() as u32;
-        self.arena.push(val);
-        self.scan_of.push(UNSCANNED);
-        self.made_from.push(UNSET);
-        self.made_by.push((UNSET, UNSET));
+        self.arena.push(Stored {
+            val,
+            scan: UNSCANNED,
+            made_from: UNSET,
+            made_by: (UNSET, UNSET),
+        });
         i
     }
 
     /// Where the value at `i` is stored (a [`Val::Raw`] or [`Val::Own`]).
     /// Equal origins mean equal values.
     fn origin(&self, i: u32) -> u32 {
-        match self.arena[i as usize] {
+        match self.arena[i as usize].val {
             Val::Same(j) => j,
             _ => i,
         }
@@ -308,7 +317,7 @@ impl Transformed {
 
     /// The value at `i`.
     fn value<'a>(&'a self, i: u32, raw: &'a [u8]) -> &'a [u8] {
-        match &self.arena[self.origin(i) as usize] {
+        match &self.arena[self.origin(i) as usize].val {
             Val::Own(v) => v,
             _ => raw,
         }
@@ -318,8 +327,8 @@ impl Transformed {
     /// once for every pipeline that leads to it); its scan.
     #[inline]
     fn scan(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
-        match self.scan_of.get(i as usize) {
-            Some(&n) if n != UNSCANNED => n,
+        match self.arena.get(i as usize).map(|s| s.scan) {
+            Some(n) if n != UNSCANNED => n,
             _ => self.scan_new(i, raw, pre),
         }
     }
@@ -328,7 +337,7 @@ impl Transformed {
     #[inline(never)]
     fn scan_new(&mut self, i: u32, raw: &[u8], pre: &Prefilter) -> u32 {
         let o = self.origin(i);
-        let mut n = self.scan_of[o as usize];
+        let mut n = self.arena[o as usize].scan;
         if n == UNSCANNED {
             n = (self.bits.len() / self.words.max(1)) as u32;
             let at = self.bits.len();
@@ -336,14 +345,14 @@ impl Transformed {
             for _ in 0..self.words {
                 self.bits.push(0);
             }
-            let value = match &self.arena[o as usize] {
+            let value = match &self.arena[o as usize].val {
                 Val::Own(v) => v.as_slice(),
                 _ => raw,
             };
             pre.scan_into(value, &mut self.bits[at..]);
-            self.scan_of[o as usize] = n;
+            self.arena[o as usize].scan = n;
         }
-        self.scan_of[i as usize] = n;
+        self.arena[i as usize].scan = n;
         n
     }
 }
@@ -389,14 +398,11 @@ pub(super) struct Buffers {
     target_items: Vec<Item<'static>>,
     target_rows: Vec<u32>,
     entries: Vec<SlotEntry>,
-    arena: Vec<Val>,
-    scan_of: Vec<u32>,
+    arena: Vec<Stored>,
     bits: Vec<u64>,
     rows: FxHashMap<(usize, usize), u32>,
     table: Vec<u32>,
     row_bytes: Vec<ByteSet>,
-    made_from: Vec<u32>,
-    made_by: Vec<(u32, u32)>,
 }
 
 impl Buffers {
@@ -410,13 +416,10 @@ impl Buffers {
         self.target_rows.clear();
         self.entries.clear();
         self.arena.clear();
-        self.scan_of.clear();
         self.bits.clear();
         self.rows.clear();
         self.table.clear();
         self.row_bytes.clear();
-        self.made_from.clear();
-        self.made_by.clear();
     }
 
     /// Whether the vectors sized by the request (not by the rule set) are here.
@@ -443,12 +446,9 @@ impl Buffers {
         swap(&mut self.target_rows, &mut other.target_rows);
         swap(&mut self.entries, &mut other.entries);
         swap(&mut self.arena, &mut other.arena);
-        swap(&mut self.scan_of, &mut other.scan_of);
         swap(&mut self.bits, &mut other.bits);
         swap(&mut self.table, &mut other.table);
         swap(&mut self.row_bytes, &mut other.row_bytes);
-        swap(&mut self.made_from, &mut other.made_from);
-        swap(&mut self.made_by, &mut other.made_by);
         // Rule-set sized, but about 80 bytes a target list and 16 a slot:
         // not worth holding in a transaction that waits for its response.
         swap(&mut self.groups, &mut other.groups);
@@ -512,9 +512,6 @@ impl<'d> PhaseCache<'d> {
         CacheHints::reserve(&h.items, &mut b.target_rows);
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
-        CacheHints::reserve(&h.values, &mut b.scan_of);
-        CacheHints::reserve(&h.values, &mut b.made_from);
-        CacheHints::reserve(&h.values, &mut b.made_by);
         CacheHints::reserve(&h.bits, &mut b.bits);
         CacheHints::reserve(&h.table, &mut b.table);
         PhaseCache {
@@ -534,15 +531,12 @@ impl<'d> PhaseCache<'d> {
             entries: b.entries,
             values: Transformed {
                 arena: b.arena,
-                scan_of: b.scan_of,
                 bits: b.bits,
                 words,
                 rows: b.rows,
                 table: b.table,
                 width: plan.pipes.len().max(1),
                 row_bytes: b.row_bytes,
-                made_from: b.made_from,
-                made_by: b.made_by,
             },
         }
     }
@@ -566,13 +560,10 @@ impl<'d> PhaseCache<'d> {
             target_rows: self.target_rows,
             entries: self.entries,
             arena: v.arena,
-            scan_of: v.scan_of,
             bits: v.bits,
             rows: v.rows,
             table: v.table,
             row_bytes: v.row_bytes,
-            made_from: v.made_from,
-            made_by: v.made_by,
         }
     }
 
