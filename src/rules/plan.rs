@@ -111,9 +111,11 @@ pub struct Plan {
     pub targets: usize,
     /// The slots.
     pub slots: Vec<Slot>,
-    /// Per slot: for a `multiMatch` slot, the pipelines from the empty one
-    /// to its own ([`Plan::path`]), worked out once here; empty otherwise.
-    pub slot_paths: Vec<Vec<u32>>,
+    /// Per slot: the pipelines whose values it holds, each with its
+    /// triggers: for a `multiMatch` slot, those from the empty one to its
+    /// own ([`Plan::path`]), otherwise its own alone. Worked out once here,
+    /// so filling a slot looks nothing up per value.
+    pub slot_paths: Vec<Vec<(u32, crate::transformations::triggers::Triggers)>>,
     /// Every pipeline and every start of one, as a tree (see [`Pipe`]).
     pub pipes: Vec<Pipe>,
     /// Per phase (0-4): the literal prefilter of the phase's links, if any
@@ -377,9 +379,14 @@ pub(crate) fn build(set: &mut RuleSet) {
     plan.slot_paths = plan
         .slots
         .iter()
-        .map(|s| match s.multi {
-            true => plan.path(s.pipeline),
-            false => Vec::new(),
+        .map(|s| {
+            let path = match s.multi {
+                true => plan.path(s.pipeline),
+                false => vec![s.pipeline],
+            };
+            path.into_iter()
+                .map(|p| (p, plan.pipes.get(p as usize).and_then(|x| x.triggers)))
+                .collect()
         })
         .collect();
     plan.gates = gates(set);

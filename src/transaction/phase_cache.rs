@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::prefilter::Prefilter;
 use crate::rules::plan::{CacheHints, Pipe, Plan, RawCheck, Slot};
 use crate::rules::Rule;
-use crate::transformations::triggers::ByteSet;
+use crate::transformations::triggers::{ByteSet, Triggers};
 use crate::variables::{Item, TxData};
 
 /// "Not scanned": the value has no prefilter bits (every operator runs).
@@ -649,12 +649,18 @@ impl<'d> PhaseCache<'d> {
         // multiMatch: the value before the pipeline and after each step
         // that changed it; otherwise the end result only.
         let made;
-        let steps: &[u32] = match plan.slot_paths.get(slot as usize) {
-            _ if !multi => std::slice::from_ref(&pipeline),
+        let steps: &[(u32, Triggers)] = match plan.slot_paths.get(slot as usize) {
             Some(path) if !path.is_empty() => path,
             // A plan always has them; should one be missing, it is made here.
             _ => {
-                made = plan.path(pipeline);
+                let path = match multi {
+                    true => plan.path(pipeline),
+                    false => vec![pipeline],
+                };
+                made = path
+                    .into_iter()
+                    .map(|p| (p, plan.pipes.get(p as usize).and_then(|x| x.triggers)))
+                    .collect::<Vec<_>>();
                 &made
             }
         };
@@ -664,38 +670,47 @@ impl<'d> PhaseCache<'d> {
             .get(slot as usize)
             .and_then(Option::as_ref)
             .zip(self.prefilter);
-        let items = ids.iter().flat_map(|&id| {
+        let width = self.values.width;
+        for &id in ids {
             let (from, to, _) = self
                 .targets
                 .get(id as usize, self.stamp)
                 .unwrap_or_default();
-            from..to
-        });
-        for n in items {
-            let Some((item, row)) = item_row(&self.target_items, &self.target_rows, n) else {
-                break;
-            };
-            // No link of the slot can match what the pipeline makes of it.
-            if let Some((check, pre)) = check {
-                if !self.values.raw_passes(row, &item.value, pre, check) {
-                    continue;
-                }
-            }
-            let mut last = None;
-            for &p in steps {
-                // Most values are the raw one: found without the table.
-                let triggers = self.plan.pipes.get(p as usize).and_then(|x| x.triggers);
-                let v = match self.values.untouched(triggers, row) {
-                    Some(v) => v,
-                    None => self.values.index_of(&self.plan.pipes, p, row, &item.value),
+            for n in from..to {
+                let Some((item, row)) = item_row(&self.target_items, &self.target_rows, n) else {
+                    break;
                 };
-                let origin = Some(self.values.origin(v));
-                if origin == last {
-                    continue;
+                // No link of the slot can match what the pipeline makes of it.
+                if let Some((check, pre)) = check {
+                    if !self.values.raw_passes(row, &item.value, pre, check) {
+                        continue;
+                    }
                 }
-                last = origin;
-                self.entries
-                    .push(entry(&mut self.values, n, v, &item.value, pre));
+                // The raw value's bytes and entry, read once for every step:
+                // most steps leave most values as they are.
+                let bytes = self.values.row_bytes.get(row as usize).copied();
+                let raw =
+                    (self.values.table.get(row as usize * width).copied()).filter(|&i| i != UNSET);
+                let mut last = None;
+                for &(p, triggers) in steps {
+                    let untouched = match (triggers, bytes) {
+                        (Some(t), Some(b)) => !b.intersects(&t),
+                        _ => false,
+                    };
+                    let (v, origin) = match raw {
+                        Some(raw) if untouched => (raw, raw),
+                        _ => {
+                            let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
+                            (v, self.values.origin(v))
+                        }
+                    };
+                    if last == Some(origin) {
+                        continue;
+                    }
+                    last = Some(origin);
+                    self.entries
+                        .push(entry(&mut self.values, n, v, &item.value, pre));
+                }
             }
         }
         (start, self.entries.len() as u32)
