@@ -115,7 +115,7 @@ pub struct Plan {
     /// triggers: for a `multiMatch` slot, those from the empty one to its
     /// own ([`Plan::path`]), otherwise its own alone. Worked out once here,
     /// so filling a slot looks nothing up per value.
-    pub slot_paths: Vec<Vec<(u32, crate::transformations::triggers::Triggers)>>,
+    pub slot_paths: Vec<Vec<(u32, Triggers)>>,
     /// Every pipeline and every start of one, as a tree (see [`Pipe`]).
     pub pipes: Vec<Pipe>,
     /// Per phase (0-4): the literal prefilter of the phase's links, if any
@@ -220,6 +220,19 @@ impl Default for Plan {
 }
 
 impl Plan {
+    /// The pipelines a slot of pipeline `p` holds values of, each with its
+    /// triggers ([`Plan::slot_paths`]): with `multi`, those from the empty
+    /// one to `p`; otherwise `p` alone.
+    pub fn steps(&self, p: u32, multi: bool) -> Vec<(u32, Triggers)> {
+        let path = match multi {
+            true => self.path(p),
+            false => vec![p],
+        };
+        path.into_iter()
+            .map(|p| (p, self.pipes.get(p as usize).and_then(|x| x.triggers)))
+            .collect()
+    }
+
     /// The pipelines from the empty one to `p`, in order (`[0]` for 0).
     pub fn path(&self, p: u32) -> Vec<u32> {
         let mut path = vec![p];
@@ -379,15 +392,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     plan.slot_paths = plan
         .slots
         .iter()
-        .map(|s| {
-            let path = match s.multi {
-                true => plan.path(s.pipeline),
-                false => vec![s.pipeline],
-            };
-            path.into_iter()
-                .map(|p| (p, plan.pipes.get(p as usize).and_then(|x| x.triggers)))
-                .collect()
-        })
+        .map(|s| plan.steps(s.pipeline, s.multi))
         .collect();
     plan.gates = gates(set);
     plan.scanned = scanned(set, plan.slots.len());

@@ -653,14 +653,7 @@ impl<'d> PhaseCache<'d> {
             Some(path) if !path.is_empty() => path,
             // A plan always has them; should one be missing, it is made here.
             _ => {
-                let path = match multi {
-                    true => plan.path(pipeline),
-                    false => vec![pipeline],
-                };
-                made = path
-                    .into_iter()
-                    .map(|p| (p, plan.pipes.get(p as usize).and_then(|x| x.triggers)))
-                    .collect::<Vec<_>>();
+                made = plan.steps(pipeline, multi);
                 &made
             }
         };
