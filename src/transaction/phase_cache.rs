@@ -682,8 +682,12 @@ impl<'d> PhaseCache<'d> {
                 // The raw value's bytes and entry, read once for every step:
                 // most steps leave most values as they are.
                 let bytes = self.values.row_bytes.get(row as usize).copied();
-                let raw =
-                    (self.values.table.get(row as usize * width).copied()).filter(|&i| i != UNSET);
+                let raw = self
+                    .values
+                    .table
+                    .get(row as usize * width)
+                    .copied()
+                    .filter(|&i| i != UNSET);
                 let mut last = None;
                 for &(p, triggers) in steps {
                     let untouched = match (triggers, bytes) {
