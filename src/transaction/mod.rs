@@ -258,7 +258,7 @@ impl Transaction {
         // An earlier transaction's data, emptied (see `TxData::recycle`).
         let mut data = rules.plan.spare.take_data().unwrap_or_default();
         let d = Arc::make_mut(&mut data);
-        d.unique_id = spare_string(&mut d.spare.0, &id);
+        d.unique_id = d.buf_string(&id);
         d.started = Some(std::time::Instant::now());
         let mut vars = TxVars {
             data,
@@ -329,9 +329,9 @@ impl Transaction {
         server_port: u16,
     ) {
         let v = self.vars.data_mut();
-        v.remote_addr = spare_string(&mut v.spare.0, client_ip);
+        v.remote_addr = v.buf_string(client_ip);
         v.remote_port = client_port;
-        v.server_addr = spare_string(&mut v.spare.0, server_ip);
+        v.server_addr = v.buf_string(server_ip);
         v.server_port = server_port;
     }
 
@@ -1359,14 +1359,6 @@ impl Drop for Transaction {
         }
         spare.give_data(std::mem::replace(&mut self.vars.data, spare::no_data()));
     }
-}
-
-/// `s` in a buffer from `spare` when there is one.
-fn spare_string(spare: &mut Vec<Vec<u8>>, s: &str) -> String {
-    // Spare buffers are empty (see `TxData::recycle`), and so valid UTF-8.
-    let mut out = String::from_utf8(spare.pop().unwrap_or_default()).unwrap_or_default();
-    out.push_str(s);
-    out
 }
 
 fn trim(s: &[u8]) -> &[u8] {

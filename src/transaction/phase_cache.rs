@@ -811,10 +811,7 @@ impl<'d> PhaseCache<'d> {
 
     /// Appends the entry of item `n`'s raw value, scanned with `pre` when given.
     fn push_raw(&mut self, n: u32, pre: Option<&Prefilter>) {
-        let (Some(item), Some(&row)) = (
-            self.target_items.get(n as usize),
-            self.target_rows.get(n as usize),
-        ) else {
+        let Some((item, row)) = item_row(&self.target_items, &self.target_rows, n) else {
             return;
         };
         // Every row starts with its raw value's entry (see `row`).

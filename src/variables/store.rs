@@ -439,6 +439,14 @@ impl TxData {
         b
     }
 
+    /// [`TxData::buf`] for text.
+    pub(crate) fn buf_string(&mut self, s: &str) -> String {
+        // Spare buffers are empty (see `recycle`), and so valid UTF-8.
+        let mut out = String::from_utf8(self.spare.0.pop().unwrap_or_default()).unwrap_or_default();
+        out.push_str(s);
+        out
+    }
+
     /// Empties the data for another transaction: every field as
     /// `TxData::default()` has it, with the memory of small values and of
     /// the lists kept (emptied) for the next one's.
