@@ -68,6 +68,36 @@ fn skip_and_skip_after() {
 }
 
 #[test]
+fn equal_tx_questions_see_every_write_between_them() {
+    // Rules 1, 3, 5, 7 and 9 ask TX the same question; the engine may keep
+    // the answer only while TX is unchanged. Writes of every kind come
+    // between: setvar, capture, deletion, and a write from the request.
+    let w = waf(r#"
+        SecAction "id:100,phase:1,pass,nolog,setvar:tx.level=1"
+        SecRule TX:LEVEL "@lt 2" "id:1,phase:1,pass,nolog"
+        SecAction "id:2,phase:1,pass,nolog,setvar:tx.level=+4"
+        SecRule TX:LEVEL "@lt 2" "id:3,phase:1,pass,nolog"
+        SecRule TX:LEVEL "@lt 2" "id:4,phase:1,pass,nolog"
+        SecRule ARGS:v "@rx ^(\d)$" "id:5,phase:1,pass,nolog,capture,setvar:'tx.level=%{tx.1}'"
+        SecRule TX:LEVEL "@lt 2" "id:6,phase:1,pass,nolog"
+        SecAction "id:7,phase:1,pass,nolog,setvar:!tx.level"
+        SecRule TX:LEVEL "!@lt 2" "id:8,phase:1,pass,nolog"
+        SecRule TX:LEVEL "@lt 2" "id:9,phase:1,pass,nolog"
+        SecAction "id:10,phase:2,pass,nolog,setvar:tx.level=0"
+        SecRule TX:LEVEL "@lt 2" "id:11,phase:2,pass,nolog"
+        SecRule TX:LEVEL "!@lt 2" "id:12,phase:2,pass,nolog"
+    "#);
+    // level 1: 1 matches; 5: 3 and 4 do not; the request's 0: 6 matches;
+    // deleted: neither 8 nor 9 (a missing key matches nothing); 0 again: 11.
+    assert_eq!(
+        ids(&get(&w, "/?v=0", &[])),
+        vec![100, 1, 2, 5, 6, 7, 10, 11]
+    );
+    // The request's 7 keeps the level at 2 or more: 6 does not match.
+    assert_eq!(ids(&get(&w, "/?v=7", &[])), vec![100, 1, 2, 5, 7, 10, 11]);
+}
+
+#[test]
 fn skip_after_unknown_marker_is_a_load_error() {
     let e = Waf::from_directives(r#"SecAction "id:1,phase:1,pass,skipAfter:NOPE""#)
         .err()

@@ -47,6 +47,11 @@ pub struct LinkPlan {
     /// constant: that comparison, run without the operator interface (CRS
     /// reads about 130 `TX:key` values per request this way).
     pub tx_compare: Option<crate::operators::compare::Constant>,
+    /// For a [`LinkPlan::tx_compare`] link: the number its (key,
+    /// comparison, negation) shares with every equal link. The transaction
+    /// keeps one answer per number while TX is unchanged: CRS asks the same
+    /// paranoia-level question in every file, twice.
+    pub tx_memo: Option<u32>,
     /// For a link whose literal set is too large for the phase's
     /// prefilter: its own automaton of those literals, in
     /// [`Plan::own_literals`]. The operator only runs on values holding one.
@@ -109,6 +114,8 @@ pub struct Plan {
     pub group_targets: Vec<Vec<u32>>,
     /// Number of distinct targets in `group_targets`.
     pub targets: usize,
+    /// Number of distinct [`LinkPlan::tx_memo`] questions.
+    pub tx_memos: usize,
     /// The slots.
     pub slots: Vec<Slot>,
     /// Per slot: the pipelines whose values it holds, each with its
@@ -198,6 +205,7 @@ impl Default for Plan {
         Plan {
             group_targets: Vec::new(),
             targets: 0,
+            tx_memos: 0,
             slots: Vec::new(),
             slot_paths: Vec::new(),
             pipes: vec![Pipe {
@@ -292,6 +300,7 @@ pub(crate) fn build(set: &mut RuleSet) {
     let mut pipe_ids: HashMap<(u32, String), u32> = HashMap::new();
     let mut step_ids: HashMap<String, u32> = HashMap::new();
     let mut slots: HashMap<Slot, u32> = HashMap::new();
+    let mut memos: HashMap<String, u32> = HashMap::new();
     let mut builders: [PrefilterBuilder; 5] = Default::default();
     let mut plan = Plan::default();
     for entry in set.phases.iter_mut().flatten() {
@@ -314,6 +323,14 @@ pub(crate) fn build(set: &mut RuleSet) {
                 .as_ref()
                 .filter(|_| r.plan.tx_key)
                 .and_then(|o| o.op.constant_comparison());
+            if let (Some(c), [t], Some(op)) = (r.plan.tx_compare, &r.targets[..], &r.operator) {
+                let n = memos.len() as u32;
+                r.plan.tx_memo = Some(
+                    *memos
+                        .entry(format!("{:?} {c:?} {}", t.sel, op.negated))
+                        .or_insert(n),
+                );
+            }
             let eligible = r.operator.is_some()
                 && !r.targets.is_empty()
                 && r.targets.iter().all(|t| t.var.is_data());
@@ -389,6 +406,7 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.targets = target_ids.len();
+    plan.tx_memos = memos.len();
     plan.slot_paths = plan
         .slots
         .iter()

@@ -250,6 +250,10 @@ pub struct Transaction {
     /// With a rule set that has a prelude: a TX collection already in the
     /// prelude's state, taken on when phase 1 starts.
     primed_tx: Option<crate::variables::Collection>,
+    /// Per [`crate::rules::plan::LinkPlan::tx_memo`] question: TX's
+    /// generation when it was last answered, and the value that matched
+    /// (`None`: no match). Empty until the first question.
+    tx_memo: Vec<(u64, Option<Arc<[u8]>>)>,
 }
 
 impl Transaction {
@@ -304,6 +308,7 @@ impl Transaction {
             setvar_buf: Vec::new(),
             setvar_key: Vec::new(),
             primed_tx,
+            tx_memo: Vec::new(),
             vars,
             id,
             rules,
@@ -1026,10 +1031,9 @@ impl Transaction {
     /// after it, without the general path's buffers, actions and messages.
     fn eval_lone_tx_key(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
         self.begin_rule(phase, index);
-        let Some((name, value)) = self.tx_key_match(rule) else {
+        let Some((name, value)) = self.tx_key_found(rule) else {
             return false;
         };
-        let value = shared_value(value);
         let mut matched = self.matched.vars.pop().unwrap_or_default();
         // Gates in a row read the same TX key and value, with the name and
         // value shared (`Rule::name_targets`, `shared_value`): MATCHED_VAR
@@ -1065,14 +1069,45 @@ impl Transaction {
 
     /// [`Transaction::eval_link`] for a link whose one target is `TX:key`
     /// read as it is ([`crate::rules::plan::LinkPlan::tx_key`]).
-    fn eval_tx_key(&self, r: &Rule, found: &mut Vec<Found>) {
-        if let Some((name, value)) = self.tx_key_match(r) {
+    fn eval_tx_key(&mut self, r: &Rule, found: &mut Vec<Found>) {
+        if let Some((name, value)) = self.tx_key_found(r) {
             found.push(Found {
                 name: name.clone(),
-                value: shared_value(value),
+                value,
                 captures: None,
             });
         }
+    }
+
+    /// [`Transaction::tx_key_match`] with the value shared, answered from
+    /// the memo when an equal link asked while TX was as it is now.
+    #[inline]
+    fn tx_key_found<'r>(&mut self, r: &'r Rule) -> Option<(&'r Arc<str>, Arc<[u8]>)> {
+        if let (Some(id), [(_, _, name)]) = (r.plan.tx_memo, &r.target_names[..]) {
+            if let Some((g, value)) = self.tx_memo.get(id as usize) {
+                if *g == self.vars.tx.generation() {
+                    return value.clone().map(|v| (name, v));
+                }
+            }
+        }
+        self.tx_key_ask(r)
+    }
+
+    /// [`Transaction::tx_key_found`] when the memo has no answer: asks TX,
+    /// and keeps the answer for the link's question.
+    #[inline(never)]
+    fn tx_key_ask<'r>(&mut self, r: &'r Rule) -> Option<(&'r Arc<str>, Arc<[u8]>)> {
+        let found = self.tx_key_match(r).map(|(n, v)| (n, shared_value(v)));
+        if let Some(id) = r.plan.tx_memo {
+            let id = id as usize;
+            if self.tx_memo.len() <= id {
+                self.tx_memo
+                    .resize(self.rules.plan.tx_memos.max(id + 1), (0, None));
+            }
+            let value = found.as_ref().map(|(_, v)| v.clone());
+            self.tx_memo[id] = (self.vars.tx.generation(), value);
+        }
+        found
     }
 
     /// The match name and value of `TX:key` link `r`, when TX holds the key

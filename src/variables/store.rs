@@ -8,7 +8,7 @@ use crate::body::{Pair, UploadedFile};
 /// A keyed collection with case-insensitive keys (TX, IP, ...). Keys are
 /// stored lower-cased, as ModSecurity reports them, and iterate in the
 /// order they were first set (as ModSecurity v2's tables do).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Collection {
     // A hash map: CRS reads and writes TX by name hundreds of times per
     // request; a sorted map paid a string comparison per tree level. Keys
@@ -25,6 +25,39 @@ pub struct Collection {
     /// so that copying the same source again restores only those. `None`
     /// when not known (an entry was removed, so positions moved).
     copied: Option<(usize, usize, Vec<u32>)>,
+    /// Changes with every write (see [`Collection::generation`]).
+    generation: u64,
+}
+
+/// Where the next collection's generations start: each collection counts
+/// from its own base, 2^32 apart, so no two share a generation.
+static NEXT_BASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn new_base() -> u64 {
+    NEXT_BASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 32
+}
+
+impl Default for Collection {
+    fn default() -> Collection {
+        Collection {
+            map: Default::default(),
+            spare: Vec::new(),
+            copied: None,
+            generation: new_base(),
+        }
+    }
+}
+
+impl Clone for Collection {
+    /// A copy with a generation of its own: the two change apart.
+    fn clone(&self) -> Collection {
+        Collection {
+            map: self.map.clone(),
+            spare: Vec::new(),
+            copied: self.copied.clone(),
+            generation: new_base(),
+        }
+    }
 }
 
 /// Most emptied buffers a collection keeps.
@@ -44,6 +77,7 @@ impl Collection {
 
     /// Sets `key` to `value`.
     pub fn set(&mut self, key: &[u8], value: Vec<u8>) {
+        self.generation += 1;
         let key = lower(key);
         // Updating an entry (anomaly scores) needs no new key.
         match self.map.get_full_mut(&*key) {
@@ -71,6 +105,7 @@ impl Collection {
     /// for a new key): counters such as anomaly scores change without
     /// allocating.
     pub fn update(&mut self, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) {
+        self.generation += 1;
         let key = lower(key);
         match self.map.get_full_mut(&*key) {
             Some((i, _, v)) => {
@@ -104,6 +139,7 @@ impl Collection {
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &[u8]) {
+        self.generation += 1;
         // Keeps the others' order.
         if self.map.shift_remove(&key.to_ascii_lowercase()).is_some() {
             self.copied = None;
@@ -112,6 +148,7 @@ impl Collection {
 
     /// Removes keys matching `sel`.
     pub fn remove_matching(&mut self, sel: &KeySel) {
+        self.generation += 1;
         let before = self.map.len();
         self.map.retain(|k, _| !sel.matches(k));
         if self.map.len() != before {
@@ -137,6 +174,7 @@ impl Collection {
     /// not change between copies (the prelude's TX never does; a source
     /// that does should be copied into a fresh collection).
     pub fn copy_from(&mut self, other: &Collection) {
+        self.generation += 1;
         let n = other.map.len();
         let source = std::ptr::from_ref(other) as usize;
         match self.copied.take() {
@@ -175,6 +213,7 @@ impl Collection {
         if self.map.len() <= n {
             return;
         }
+        self.generation += 1;
         for (mut k, mut v) in self.map.drain(n..) {
             if self.spare.len() + 2 > MAX_SPARE_BUFFERS {
                 break;
@@ -202,6 +241,13 @@ impl Collection {
     /// targets hold it).
     pub fn get_exact(&self, key: &[u8]) -> Option<&[u8]> {
         self.map.get(key).map(Vec::as_slice)
+    }
+
+    /// A number that changes whenever the collection does, and that no
+    /// other collection has had: a value worked out from the collection
+    /// holds while its generation is the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Number of entries.
@@ -944,6 +990,38 @@ fn time_var(var: Var) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_write_changes_the_generation_and_copies_have_their_own() {
+        let mut c = Collection::default();
+        let mut seen = vec![c.generation()];
+        let mut note = |c: &Collection| {
+            assert!(!seen.contains(&c.generation()), "generation repeated");
+            seen.push(c.generation());
+        };
+        c.set(b"a", b"1".to_vec());
+        note(&c);
+        c.set_bytes(b"a", b"2");
+        note(&c);
+        c.update(b"b", |v| v.push(b'x'));
+        note(&c);
+        c.remove(b"b");
+        note(&c);
+        c.remove_matching(&KeySel::All);
+        note(&c);
+        let mut other = Collection::default();
+        other.set(b"k", b"v".to_vec());
+        c.copy_from(&other);
+        note(&c);
+        c.clear();
+        note(&c);
+        let copy = c.clone();
+        note(&copy);
+        // Reads change nothing.
+        let before = other.generation();
+        let _ = other.get(b"k");
+        assert_eq!(other.generation(), before);
+    }
 
     /// Recycled data reads as new data in every field, and keeps the
     /// (emptied) buffers of small values only.
