@@ -189,7 +189,7 @@ pub enum KeySel {
     /// One key, compared case-insensitively (lower-cased here).
     Key(Vec<u8>),
     /// Keys matching a regex (case-insensitive, as ModSecurity compiles them).
-    Regex(Regex),
+    Regex(SelRegex),
     /// A regex that is only `^literal` (lower-cased here): keys starting with
     /// it. CRS reads its per-request TX entries this way
     /// (`TX:/^header_name_920450_/`); a prefix comparison per key costs a
@@ -202,8 +202,33 @@ pub enum KeySel {
     Contains(Vec<u8>),
 }
 
+/// The regex of a [`KeySel::Regex`], with the literal its matches start
+/// with when it has one (`^pbjs-\w+$`, lower-cased): keys not starting
+/// with it are passed over without a search. CRS excludes such cookie
+/// names from a dozen rules, so every cookie met each of them.
+#[derive(Debug, Clone)]
+pub struct SelRegex {
+    prefix: Option<Vec<u8>>,
+    regex: Regex,
+}
+
+impl SelRegex {
+    /// Whether the regex matches `key`.
+    // Not inlined: in `KeySel::matches`, its locals cost every one-key test.
+    #[inline(never)]
+    pub fn is_match(&self, key: &[u8]) -> bool {
+        if let Some(p) = &self.prefix {
+            if key.len() < p.len() || !key[..p.len()].eq_ignore_ascii_case(p) {
+                return false;
+            }
+        }
+        self.regex.is_match(key)
+    }
+}
+
 impl KeySel {
     /// Whether `key` is selected.
+    #[inline]
     pub fn matches(&self, key: &[u8]) -> bool {
         match self {
             KeySel::All => true,
@@ -231,12 +256,16 @@ impl KeySel {
             }
             Some(Selector::Regex(r)) => match contained_literal(r) {
                 Some(literal) => KeySel::Contains(literal),
-                None => KeySel::Regex(
-                    regex::bytes::RegexBuilder::new(r)
+                None => {
+                    let regex = regex::bytes::RegexBuilder::new(r)
                         .case_insensitive(true)
                         .build()
-                        .map_err(|e| format!("invalid selector regex /{r}/: {e}"))?,
-                ),
+                        .map_err(|e| format!("invalid selector regex /{r}/: {e}"))?;
+                    KeySel::Regex(SelRegex {
+                        prefix: anchored_prefix(r),
+                        regex,
+                    })
+                }
             },
         })
     }
@@ -285,19 +314,46 @@ fn contained_literal(r: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// The literal (lower-cased) that every key the selector regex `r` matches
+/// starts with, ignoring ASCII case, when `r` begins with `^` and a
+/// literal. The regex still decides; the literal only rules keys out.
+/// Folding ASCII case alone is ModSecurity's (PCRE without UTF).
+fn anchored_prefix(r: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{HirKind, Look};
+    // Parsed without the case-insensitive flag, the regex's leading
+    // literal stays one; a flag group that folds case makes it a class
+    // (no prefix), one that stops folding only makes the check weaker.
+    let hir = regex_syntax::ParserBuilder::new().build().parse(r).ok()?;
+    let HirKind::Concat(parts) = hir.kind() else {
+        return None;
+    };
+    let [start, literal, ..] = parts.as_slice() else {
+        return None;
+    };
+    match (start.kind(), literal.kind()) {
+        (HirKind::Look(Look::Start), HirKind::Literal(l)) if !l.0.is_empty() && l.0.is_ascii() => {
+            Some(l.0.to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
 /// Whether `hay` contains `needle` (lower case), ignoring ASCII case.
 /// Keys are short and most are shorter than the needle: a plain loop
 /// beats a vectorised search's set-up.
+// Not inlined: in `KeySel::matches`, its locals cost every one-key test.
+#[inline(never)]
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     let Some(last) = hay.len().checked_sub(needle.len()) else {
         return false;
     };
-    let first = needle.first().copied();
-    (0..=last).any(|i| {
-        hay.get(i).map(u8::to_ascii_lowercase) == first
-            && hay
-                .get(i..i + needle.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    // Only where the first byte is, in either case; few keys hold it often.
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &hay[..=last]).any(|i| {
+        hay.get(i + 1..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
     })
 }
 
@@ -397,5 +453,50 @@ mod tests {
             assert!(matches!(sel(r), KeySel::Regex(_)), "{r}");
         }
         assert!(matches!(sel("^header_name_"), KeySel::Prefix(_)));
+    }
+
+    /// Regexes anchored with a literal pick what the regex alone picks
+    /// (ASCII case aside); others stay plain regexes.
+    #[test]
+    fn prefixed_regexes_pick_what_their_regex_picks() {
+        let keys: [&[u8]; 10] = [
+            b"pbjs-abc",
+            b"PBJS-abc",
+            b"pbjs-",
+            b"pbjs",
+            b"xpbjs-abc",
+            b"_ga",
+            b"_GA_x1",
+            b"_gab",
+            b"_ga_",
+            b"",
+        ];
+        for r in [r"^pbjs-\w+$", r"^_ga(?:_\w+)?$", r"^(?:ab)c+"] {
+            let s = sel(r);
+            assert!(
+                matches!(&s, KeySel::Regex(x) if x.prefix.is_some()),
+                "{r}: {s:?}"
+            );
+            let re = regex::bytes::RegexBuilder::new(r)
+                .case_insensitive(true)
+                .build()
+                .unwrap();
+            for k in keys {
+                assert_eq!(s.matches(k), re.is_match(k), "{r} on {k:?}");
+            }
+        }
+        for r in [
+            r"^(?i)ab\d",
+            r"^a|b\d",
+            r"^a?b\d",
+            r"^[ab]c\d",
+            r"(?m)^ab\d",
+        ] {
+            assert!(
+                matches!(sel(r), KeySel::Regex(x) if x.prefix.is_none()),
+                "{r}: {:?}",
+                sel(r)
+            );
+        }
     }
 }
