@@ -263,6 +263,9 @@ impl Transaction {
             Some(t) if t.len() == p.tx.len() => self.vars.tx = t,
             _ => self.vars.tx.copy_from(&p.tx),
         }
+        // Answers about the TX collection this one replaced (generations
+        // are unique to a collection; this keeps the memo to one anyway).
+        self.tx_memo.clear();
         for m in &p.matched {
             let mut vars = self.matched.vars.pop().unwrap_or_default();
             vars.clear();

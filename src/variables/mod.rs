@@ -339,8 +339,9 @@ fn anchored_prefix(r: &str) -> Option<Vec<u8>> {
 }
 
 /// Whether `hay` contains `needle` (lower case), ignoring ASCII case.
-/// Keys are short and most are shorter than the needle: a plain loop
-/// beats a vectorised search's set-up.
+/// Keys are short and most are shorter than the needle (no search at all);
+/// in the others only the places that hold the needle's first byte are
+/// compared.
 // Not inlined: in `KeySel::matches`, its locals cost every one-key test.
 #[inline(never)]
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
