@@ -412,6 +412,17 @@ mod tests {
         KeySel::compile(Some(&Selector::Regex(r.into()))).unwrap()
     }
 
+    /// `s` picks of `keys` what the regex `r` alone picks.
+    fn picks_as_regex(s: &KeySel, r: &str, keys: &[&[u8]]) {
+        let re = regex::bytes::RegexBuilder::new(r)
+            .case_insensitive(true)
+            .build()
+            .unwrap();
+        for k in keys {
+            assert_eq!(s.matches(k), re.is_match(k), "{r} on {k:?}");
+        }
+    }
+
     /// Selectors read as a literal search pick what the regex picks, over
     /// keys that hold the literal, part of it, or it in another case.
     #[test]
@@ -439,13 +450,7 @@ mod tests {
         ] {
             let s = sel(r);
             assert!(matches!(s, KeySel::Contains(_)), "{r}: {s:?}");
-            let re = regex::bytes::RegexBuilder::new(r)
-                .case_insensitive(true)
-                .build()
-                .unwrap();
-            for k in keys {
-                assert_eq!(s.matches(k), re.is_match(k), "{r} on {k:?}");
-            }
+            picks_as_regex(&s, r, &keys);
         }
         // Anchored, a class, an alternation or a required repetition: a regex.
         for r in [
@@ -478,13 +483,7 @@ mod tests {
                 matches!(&s, KeySel::Regex(x) if x.prefix.is_some()),
                 "{r}: {s:?}"
             );
-            let re = regex::bytes::RegexBuilder::new(r)
-                .case_insensitive(true)
-                .build()
-                .unwrap();
-            for k in keys {
-                assert_eq!(s.matches(k), re.is_match(k), "{r} on {k:?}");
-            }
+            picks_as_regex(&s, r, &keys);
         }
         for r in [
             r"^(?i)ab\d",
