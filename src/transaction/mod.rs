@@ -744,6 +744,9 @@ impl Transaction {
         let mut buffers = cache.into_buffers();
         if phase == 2 {
             rules.plan.spare.give_cache(buffers.take_large());
+            // Likewise the TX answers (about 700 bytes with CRS): phases 3
+            // and 4 ask few questions, after writes that change TX anyway.
+            self.tx_memo = Vec::new();
         }
         self.cache_buffers = buffers;
         crate::rules::plan::CacheHints::record(&rules.plan.hints.matched, self.matched.rules.len());
