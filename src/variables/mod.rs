@@ -218,7 +218,7 @@ impl SelRegex {
     #[inline(never)]
     pub fn is_match(&self, key: &[u8]) -> bool {
         if let Some(p) = &self.prefix {
-            if key.len() < p.len() || !key[..p.len()].eq_ignore_ascii_case(p) {
+            if !starts_with_ignore_ascii_case(key, p) {
                 return false;
             }
         }
@@ -234,7 +234,7 @@ impl KeySel {
             KeySel::All => true,
             KeySel::Key(k) => k.eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.is_match(key),
-            KeySel::Prefix(p) => key.len() >= p.len() && key[..p.len()].eq_ignore_ascii_case(p),
+            KeySel::Prefix(p) => starts_with_ignore_ascii_case(key, p),
             KeySel::Contains(p) => contains_ignore_ascii_case(key, p),
         }
     }
@@ -336,6 +336,13 @@ fn anchored_prefix(r: &str) -> Option<Vec<u8>> {
         }
         _ => None,
     }
+}
+
+/// Whether `key` starts with `prefix` (lower case), ignoring ASCII case.
+#[inline]
+fn starts_with_ignore_ascii_case(key: &[u8], prefix: &[u8]) -> bool {
+    key.get(..prefix.len())
+        .is_some_and(|k| k.eq_ignore_ascii_case(prefix))
 }
 
 /// Whether `hay` contains `needle` (lower case), ignoring ASCII case.
