@@ -1,6 +1,6 @@
 //! `setvar`: create, change or delete a collection variable.
 
-use crate::macros::MacroString;
+use crate::macros::{Hint, MacroString};
 use crate::variables::Var;
 
 /// The change a `setvar` makes.
@@ -23,6 +23,9 @@ pub struct SetVar {
     pub collection: Var,
     /// Key (may contain macros).
     pub key: MacroString,
+    /// The key lower-cased, as collections store it, when it has no macro;
+    /// with where it was last found.
+    pub fixed_key: Option<(Vec<u8>, Hint)>,
     /// What to do.
     pub op: SetOp,
 }
@@ -47,9 +50,11 @@ pub fn parse(v: &str) -> Result<SetVar, String> {
     let v = v.trim();
     if let Some(rest) = v.strip_prefix('!') {
         let (collection, key) = split_target(rest)?;
+        let key = MacroString::parse(key);
         return Ok(SetVar {
             collection,
-            key: MacroString::parse(key),
+            fixed_key: fixed(&key),
+            key,
             op: SetOp::Delete,
         });
     }
@@ -70,17 +75,33 @@ pub fn parse(v: &str) -> Result<SetVar, String> {
             }
         }
     };
+    let key = MacroString::parse(key);
     Ok(SetVar {
         collection,
-        key: MacroString::parse(key),
+        fixed_key: fixed(&key),
+        key,
         op,
     })
+}
+
+/// [`SetVar::fixed_key`] of `key`.
+fn fixed(key: &MacroString) -> Option<(Vec<u8>, Hint)> {
+    key.is_constant()
+        .then(|| (key.raw().as_bytes().to_ascii_lowercase(), Hint::default()))
 }
 
 /// Integer value of a variable as ModSecurity reads it: leading digits, else 0.
 pub fn to_int(v: &[u8]) -> i64 {
     // Anomaly scores are short ASCII numbers, read at every `setvar:+=`:
-    // parsed here byte by byte. Other text takes the general path.
+    // one or two digits are read at once, longer ones byte by byte. Other
+    // text takes the general path.
+    match *v {
+        [a @ b'0'..=b'9'] => return i64::from(a - b'0'),
+        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => {
+            return i64::from(a - b'0') * 10 + i64::from(b - b'0')
+        }
+        _ => {}
+    }
     if v.is_ascii() {
         return ascii_int(v);
     }
@@ -169,8 +190,8 @@ mod tests {
         assert_eq!(to_int(b""), 0);
     }
 
-    /// The ASCII path against the general one (which `str::parse` decides),
-    /// and `push_int` against `format!`.
+    /// The ASCII path and the digits shortcut against the general path
+    /// (which `str::parse` decides), and `push_int` against `format!`.
     #[test]
     fn ascii_numbers_read_as_the_general_path_reads_them() {
         let mut rng = crate::test_rng::Rng(0x1e7);
@@ -200,6 +221,14 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&v)
             );
+            assert_eq!(to_int(&v), lossy_int(&v));
+        }
+        // The one- and two-digit shortcut, every case.
+        for a in 0..=255u8 {
+            assert_eq!(to_int(&[a]), lossy_int(&[a]), "{a}");
+            for b in 0..=255u8 {
+                assert_eq!(to_int(&[a, b]), lossy_int(&[a, b]), "{a} {b}");
+            }
         }
         for n in [0, 1, -1, 9, 10, -10, 123_456, i64::MAX, i64::MIN] {
             let mut out = b"x".to_vec();

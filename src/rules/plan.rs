@@ -37,12 +37,16 @@ pub struct LinkPlan {
     /// score checks. It is looked up directly instead of collected.
     pub tx_key: bool,
     /// The rule is one [`LinkPlan::tx_key`] link whose match only records
-    /// itself: no action, message, log data, severity, log line or
-    /// disruptive action. Most of CRS's paranoia-level gates (a `skipAfter`
-    /// is the phase loop's business, not the match's) match on every
-    /// request; [`crate::transaction::Transaction`] records them on a path
-    /// of their own.
+    /// itself and runs its `setvar`s: no other action, no message, log
+    /// data, severity, log line or disruptive action. Most of CRS's
+    /// paranoia-level gates (a `skipAfter` is the phase loop's business,
+    /// not the match's) and its score sums (`setvar:tx.x=+%{tx.y}`) match
+    /// on every request; [`crate::transaction::Transaction`] records them
+    /// on a path of their own.
     pub lone_tx_key: bool,
+    /// The rule is a `SecAction` with what [`LinkPlan::lone_tx_key`]
+    /// allows (CRS resets its scores so in every phase), run on that path.
+    pub lone_action: bool,
     /// For a [`LinkPlan::tx_key`] link whose operator compares with a
     /// constant: that comparison, run without the operator interface (CRS
     /// reads about 130 `TX:key` values per request this way).
@@ -364,15 +368,19 @@ pub(crate) fn build(set: &mut RuleSet) {
             }
             link = r.chain.as_deref_mut();
         }
-        rule.plan.lone_tx_key = rule.plan.tx_key
-            && rule.id != 0
+        let lone = rule.id != 0
             && rule.chain.is_none()
-            && rule.actions.is_empty()
+            && rule
+                .actions
+                .iter()
+                .all(|a| matches!(a, crate::actions::Action::SetVar(_)))
             && rule.meta.msg.is_none()
             && rule.meta.logdata.is_none()
             && rule.meta.severity.is_none()
             && !rule.log
             && matches!(rule.disruptive, crate::actions::Disruptive::Pass);
+        rule.plan.lone_tx_key = lone && rule.plan.tx_key;
+        rule.plan.lone_action = lone && rule.operator.is_none();
     }
     // The literal analysis is the costly part of loading: spread it over the
     // cores, then hand out bits in rule order (deterministic).

@@ -801,6 +801,10 @@ impl Transaction {
         }
         let matched = if rule.plan.lone_tx_key && !self.removals.tx_targets {
             self.eval_lone_tx_key(rule, phase, i)
+        } else if rule.plan.lone_action {
+            self.begin_rule(phase, i);
+            self.lone_matched(rule, phase, 1);
+            true
         } else {
             self.eval_rule(rule, phase, i, cache)
         };
@@ -959,20 +963,6 @@ impl Transaction {
             Disruptive::Pass | Disruptive::Block => {}
         }
         if rule.id != 0 {
-            // The rule's matches move to its report; MATCHED_VAR keeps the last.
-            // Sized once (most rules match one value); MATCHED_VARS keeps
-            // its buffer for the next rule.
-            let mut all: Vec<MatchedVar> = self.matched.vars.pop().unwrap_or_default();
-            all.reserve_exact(self.vars.matched_vars.len() + unnamed);
-            all.extend(
-                self.vars
-                    .matched_vars
-                    .drain(..)
-                    .map(|(name, value)| MatchedVar { name, value }),
-            );
-            // Shared, not copied: two reference counts.
-            self.vars.matched_var = all.last().map(|m| (m.name.clone(), m.value.clone()));
-            all.extend((0..unnamed).map(|_| MatchedVar::default()));
             let mut m = MatchedRule {
                 id: rule.id,
                 phase,
@@ -985,7 +975,7 @@ impl Transaction {
                 accuracy: rule.meta.accuracy,
                 log: rule.log,
                 disruptive,
-                matched: all,
+                matched: self.take_matched_vars(unnamed),
                 error_log: String::new(),
             };
             // Only logged rules get a line: formatting is the costliest part of a match.
@@ -1013,6 +1003,56 @@ impl Transaction {
         )
     }
 
+    /// The current rule's matches for its report (`unnamed` of them from
+    /// links without an operator, reported empty), MATCHED_VAR set to the
+    /// last named one.
+    #[inline]
+    fn take_matched_vars(&mut self, unnamed: usize) -> Vec<MatchedVar> {
+        // Sized once (most rules match one value); MATCHED_VARS keeps its
+        // buffer for the next rule.
+        let mut all: Vec<MatchedVar> = self.matched.vars.pop().unwrap_or_default();
+        all.reserve_exact(self.vars.matched_vars.len() + unnamed);
+        all.extend(
+            self.vars
+                .matched_vars
+                .drain(..)
+                .map(|(name, value)| MatchedVar { name, value }),
+        );
+        // Shared, not copied: two reference counts.
+        self.vars.matched_var = all.last().map(|m| (m.name.clone(), m.value.clone()));
+        all.extend((0..unnamed).map(|_| MatchedVar::default()));
+        all
+    }
+
+    /// The rest of a match of a [`LinkPlan::lone_tx_key`] or
+    /// [`LinkPlan::lone_action`] rule (its named match, if any, in
+    /// MATCHED_VARS): its `setvar`s, then its record, as
+    /// [`Transaction::rule_matched`] leaves them.
+    ///
+    /// [`LinkPlan::lone_tx_key`]: crate::rules::plan::LinkPlan::lone_tx_key
+    /// [`LinkPlan::lone_action`]: crate::rules::plan::LinkPlan::lone_action
+    fn lone_matched(&mut self, rule: &Rule, phase: u8, unnamed: usize) {
+        for a in &rule.actions {
+            self.run_action(a);
+        }
+        let matched = self.take_matched_vars(unnamed);
+        self.matched.rules.push(MatchedRule {
+            id: rule.id,
+            phase,
+            info: rule.info.clone(),
+            line: rule.line,
+            msg: String::new(),
+            data: String::new(),
+            severity: None,
+            maturity: rule.meta.maturity,
+            accuracy: rule.meta.accuracy,
+            log: false,
+            disruptive: false,
+            matched,
+            error_log: String::new(),
+        });
+    }
+
     fn expand_meta(&self, rule: &Rule) -> (String, String) {
         let msg = rule
             .meta
@@ -1037,6 +1077,11 @@ impl Transaction {
         let Some((name, value)) = self.tx_key_found(rule) else {
             return false;
         };
+        if !rule.actions.is_empty() {
+            self.vars.matched_vars.push((name.clone(), value));
+            self.lone_matched(rule, phase, 0);
+            return true;
+        }
         let mut matched = self.matched.vars.pop().unwrap_or_default();
         // Gates in a row read the same TX key and value, with the name and
         // value shared (`Rule::name_targets`, `shared_value`): MATCHED_VAR
@@ -1289,19 +1334,38 @@ impl Transaction {
                 // actions: CRS runs dozens of setvars per request.
                 let mut key = std::mem::take(&mut self.setvar_key);
                 key.clear();
-                sv.key.expand_into(&self.vars, &mut key);
+                if sv.fixed_key.is_none() {
+                    sv.key.expand_into(&self.vars, &mut key);
+                }
                 let mut buf = std::mem::take(&mut self.setvar_buf);
                 buf.clear();
+                let write = |c: &mut crate::variables::Collection,
+                             f: &mut dyn FnMut(&mut Vec<u8>)| {
+                    match &sv.fixed_key {
+                        Some((k, hint)) => c.update_hinted(k, &hint.0, f),
+                        None => c.update(&key, f),
+                    }
+                };
                 match &sv.op {
                     SetOp::Delete => {
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.remove(&key);
+                            c.remove(sv.fixed_key.as_ref().map_or(&key, |(k, _)| k));
                         }
                     }
                     SetOp::Set(v) => {
-                        v.expand_into(&self.vars, &mut buf);
+                        // A constant (`=0`, `=1`) as it is, without a copy.
+                        let value = match v.is_constant() {
+                            true => v.raw().as_bytes(),
+                            false => {
+                                v.expand_into(&self.vars, &mut buf);
+                                &buf
+                            }
+                        };
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.set_bytes(&key, &buf);
+                            write(c, &mut |old| {
+                                old.clear();
+                                old.extend_from_slice(value);
+                            });
                         }
                     }
                     SetOp::Add(v) | SetOp::Sub(v) => {
@@ -1309,7 +1373,7 @@ impl Transaction {
                         let n = setvar::to_int(&buf);
                         let add = matches!(sv.op, SetOp::Add(_));
                         if let Some(c) = self.vars.writable_mut(sv.collection) {
-                            c.update(&key, |value| {
+                            write(c, &mut |value| {
                                 // A missing or empty value counts as 0.
                                 let cur = setvar::to_int(value);
                                 let res = if add {
@@ -1529,11 +1593,11 @@ mod tests {
         }
     }
 
-    /// A rule that is one `TX:key` link recording only itself takes its own
-    /// path; it must leave what the general path leaves (a `ctl` removing
-    /// a TX target sends every such link down the general path).
+    /// A rule that is one `TX:key` link, or a `SecAction`, recording only
+    /// itself and setting variables takes its own path; it must leave what
+    /// the general path leaves (here taken by clearing the plan's flags).
     #[test]
-    fn lone_tx_key_rules_record_as_the_general_path_does() {
+    fn lone_rules_record_as_the_general_path_does() {
         let rules = "SecRuleEngine On\n\
              SecAction \"id:1,phase:1,pass,nolog,setvar:tx.pl=1\"\n\
              SecRule ARGS \"@rx ^abc\" \"id:2,phase:1,pass,nolog\"\n\
@@ -1543,39 +1607,69 @@ mod tests {
              SecAction \"id:6,phase:1,deny,status:403\"\n\
              SecMarker END\n\
              SecRule MATCHED_VARS_NAMES \"@rx .\" \"id:7,phase:1,pass,log\"\n\
-             SecRule MATCHED_VAR_NAME \"@streq TX:pl\" \"id:8,phase:1,pass,log,msg:'%{MATCHED_VAR}'\"";
-        let run = |extra: &str| {
-            let waf = Waf::from_directives(&format!("{extra}\n{rules}")).unwrap();
-            let lone = waf.rules.phases[0].iter().any(
-                |e| matches!(e, crate::rules::Entry::Rule(r) if r.id == 5 && r.plan.lone_tx_key),
-            );
+             SecRule MATCHED_VAR_NAME \"@streq TX:pl\" \"id:8,phase:1,pass,log,msg:'%{MATCHED_VAR}'\"\n\
+             SecRule ARGS \"@rx ^abc\" \"id:9,phase:2,pass,nolog\"\n\
+             SecRule TX:pl \"@ge 1\" \"id:10,phase:2,pass,nolog,setvar:'tx.score=+%{tx.pl}',setvar:'tx.seen=%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n\
+             SecRule TX:score \"@eq 1\" \"id:11,phase:2,pass,nolog,accuracy:7,setvar:tx.score=+%{tx.score},setvar:!tx.pl\"\n\
+             SecAction \"id:12,phase:2,pass,nolog,setvar:'tx.after=%{MATCHED_VAR}',setvar:tx.score=-1\"\n\
+             SecRule MATCHED_VARS \"@rx .\" \"id:13,phase:2,pass,log,msg:'%{MATCHED_VAR}'\"\n\
+             SecRule TX:/^(score|seen|after|pl)$/ \"@rx .\" \"id:14,phase:2,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"";
+        let run = |general: bool| {
+            let mut waf = Waf::from_directives(rules).unwrap();
+            let set = std::sync::Arc::get_mut(&mut waf.rules).unwrap();
+            let mut lone = Vec::new();
+            for e in set.phases.iter_mut().flatten() {
+                if let crate::rules::Entry::Rule(r) = e {
+                    if r.plan.lone_tx_key || r.plan.lone_action {
+                        lone.push(r.id);
+                    }
+                    if general {
+                        (r.plan.lone_tx_key, r.plan.lone_action) = (false, false);
+                    }
+                }
+            }
             let mut tx = waf.new_transaction();
             tx.process_uri("/?a=abc", "GET", "HTTP/1.1");
             assert!(tx.process_request_headers().is_none());
+            assert!(tx.process_request_body().is_none());
             let seen: Vec<_> = tx
                 .matched_rules()
                 .iter()
-                .filter(|m| m.id != 100)
                 .map(|m| {
                     let vars: Vec<_> = m
                         .matched
                         .iter()
                         .map(|v| (v.name.to_string(), v.value.to_vec()))
                         .collect();
-                    (m.id, m.msg.clone(), m.maturity, vars)
+                    (m.id, m.msg.clone(), m.maturity, m.accuracy, vars)
                 })
                 .collect();
             (lone, seen)
         };
-        let (lone, fast) = run("");
-        let (_, general) =
-            run("SecAction \"id:100,phase:1,pass,nolog,ctl:ruleRemoveTargetById=999;TX:x\"");
-        assert!(lone);
+        let (lone, fast) = run(false);
+        let (_, general) = run(true);
+        assert_eq!(lone, [1, 3, 5, 10, 11, 12]);
         assert_eq!(fast, general);
         let ids: Vec<u64> = fast.iter().map(|m| m.0).collect();
-        assert_eq!(ids, [1, 2, 4, 5, 8]);
+        // 13 finds MATCHED_VARS empty: a SecAction's match has no name.
+        assert_eq!(ids, [1, 2, 4, 5, 8, 9, 10, 11, 12, 14]);
         // Rule 8 read the gate's MATCHED_VAR_NAME; its message, its own match.
         assert_eq!(fast[4].1, "TX:pl");
+        // The setvars saw their own rule's match, in order: score 1, then
+        // 2, then 1; `after` is rule 11's MATCHED_VAR; `pl` is gone.
+        let tx: Vec<(&str, &[u8])> = fast[9]
+            .4
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
+        assert_eq!(
+            tx,
+            [
+                ("TX:score", &b"1"[..]),
+                ("TX:seen", b"TX:pl=1"),
+                ("TX:after", b"1")
+            ]
+        );
     }
 
     /// Target lists that share targets share their raw entries (copied,

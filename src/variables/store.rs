@@ -105,18 +105,42 @@ impl Collection {
     /// for a new key): counters such as anomaly scores change without
     /// allocating.
     pub fn update(&mut self, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) {
+        self.update_at(&lower(key), f);
+    }
+
+    /// [`Collection::update`] of a key already lower-cased, trying `hint`'s
+    /// position first and remembering where the key is: CRS's `setvar`s
+    /// name their keys as constants, mostly of entries its set-up made.
+    pub fn update_hinted(&mut self, key: &[u8], hint: &KeyHint, f: impl FnOnce(&mut Vec<u8>)) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // Relaxed: the hint is only a guess, checked against the key.
+        let at = hint.0.load(Relaxed) as usize;
+        if let Some((k, v)) = self.map.get_index_mut(at) {
+            if k.as_slice() == key {
+                self.generation += 1;
+                f(v);
+                self.changed(at);
+                return;
+            }
+        }
+        let i = self.update_at(key, f);
+        hint.0.store(u32::try_from(i).unwrap_or(u32::MAX), Relaxed);
+    }
+
+    /// [`Collection::update`] of a lower-cased key; the entry's position.
+    fn update_at(&mut self, key: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> usize {
         self.generation += 1;
-        let key = lower(key);
-        match self.map.get_full_mut(&*key) {
+        match self.map.get_full_mut(key) {
             Some((i, _, v)) => {
                 f(v);
                 self.changed(i);
+                i
             }
             None => {
                 let mut v = self.spare.pop().unwrap_or_default();
                 f(&mut v);
-                let k = self.new_key(&key);
-                self.map.insert(k, v);
+                let k = self.new_key(key);
+                self.map.insert_full(k, v).0
             }
         }
     }
@@ -991,6 +1015,45 @@ fn time_var(var: Var) -> String {
 mod tests {
     use super::*;
 
+    /// A hinted update writes what a plain one writes, wherever the hint
+    /// points (nowhere, past the end after a removal, another key), and
+    /// then points at the key.
+    #[test]
+    fn hinted_updates_write_what_plain_updates_write() {
+        let (mut plain, mut hinted) = (Collection::default(), Collection::default());
+        let hint = KeyHint::default();
+        let keys: [&[u8]; 6] = [b"a", b"score", b"score", b"score", b"b", b"score"];
+        for (n, key) in keys.into_iter().enumerate() {
+            if n == 3 {
+                // With `a` gone, `score` is the only entry: the hint
+                // points past the end.
+                plain.remove(b"a");
+                hinted.remove(b"a");
+            }
+            plain.update(key, |v| v.push(b'0' + n as u8));
+            hinted.update_hinted(key, &hint, |v| v.push(b'0' + n as u8));
+        }
+        // A hint that points at another key.
+        let other = KeyHint::default();
+        hinted.update_hinted(b"b", &other, |v| v.push(b'x'));
+        plain.update(b"b", |v| v.push(b'x'));
+        plain.update(b"c", |v| v.push(b'y'));
+        hinted.update_hinted(b"c", &other, |v| v.push(b'y'));
+        let all = |c: &Collection| {
+            let mut v: Vec<(Vec<u8>, Vec<u8>)> =
+                c.map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(all(&plain), all(&hinted));
+        assert_eq!(hinted.get(b"score"), Some(&b"1235"[..]));
+        let at = hint.0.load(std::sync::atomic::Ordering::Relaxed) as usize;
+        assert_eq!(
+            hinted.map.get_index(at).map(|(k, _)| &k[..]),
+            Some(&b"score"[..])
+        );
+    }
+
     #[test]
     fn every_write_changes_the_generation_and_copies_have_their_own() {
         let mut c = Collection::default();
@@ -1004,6 +1067,8 @@ mod tests {
         c.set_bytes(b"a", b"2");
         note(&c);
         c.update(b"b", |v| v.push(b'x'));
+        note(&c);
+        c.update_hinted(b"b", &KeyHint::default(), |v| v.push(b'y'));
         note(&c);
         c.remove(b"b");
         note(&c);
