@@ -67,19 +67,57 @@ pub struct OpContext<'a> {
     pub macros: &'a dyn MacroResolver,
     /// Present when the rule has `capture`: operators that capture push up to
     /// ten entries (index 0 = whole match), which become TX.0..TX.9.
-    pub captures: Option<&'a mut Vec<Vec<u8>>>,
+    pub captures: Option<&'a mut Captures>,
     /// The operator's argument once expanded: one rule link evaluates its
     /// operator on many values with no action in between, so macros in the
     /// argument (`@within %{tx.restricted_headers_basic}`) are expanded once.
     pub arg: Option<&'a std::cell::OnceCell<Vec<u8>>>,
 }
 
+/// The groups an operator captured (at most [`MAX_CAPTURES`]), in one
+/// buffer: one allocation per match rather than one per group, and no
+/// larger than a vector (matches wait in a list for their actions).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Captures {
+    /// Each group's length (native-endian `usize`), then its bytes.
+    frames: Vec<u8>,
+}
+
+/// Bytes of a group's length in [`Captures::frames`].
+const LEN: usize = std::mem::size_of::<usize>();
+
+impl Captures {
+    /// The groups in order, group 0 (the whole match) first.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = self.frames.as_slice();
+        std::iter::from_fn(move || {
+            let (len, tail) = rest.split_first_chunk::<LEN>()?;
+            let (group, tail) = tail.split_at_checked(usize::from_ne_bytes(*len))?;
+            rest = tail;
+            Some(group)
+        })
+    }
+}
+
 impl OpContext<'_> {
     /// Replaces the capture list with `groups` (at most ten), when capturing.
     pub(crate) fn capture<'g>(&mut self, groups: impl IntoIterator<Item = &'g [u8]>) {
         if let Some(c) = self.captures.as_deref_mut() {
-            c.clear();
-            c.extend(groups.into_iter().take(MAX_CAPTURES).map(<[u8]>::to_vec));
+            let mut all: [&[u8]; MAX_CAPTURES] = [&[]; MAX_CAPTURES];
+            let mut n = 0;
+            for (slot, g) in all.iter_mut().zip(groups) {
+                *slot = g;
+                n += 1;
+            }
+            let all = all.get(..n).unwrap_or_default();
+            // Sized once: growing by each piece reallocates.
+            c.frames.clear();
+            c.frames
+                .reserve_exact(all.iter().map(|g| LEN + g.len()).sum());
+            for g in all {
+                c.frames.extend_from_slice(&g.len().to_ne_bytes());
+                c.frames.extend_from_slice(g);
+            }
         }
     }
 
@@ -265,14 +303,14 @@ pub(crate) mod testutil {
     }
 
     pub(crate) fn eval_capture(op: &dyn Operator, input: &[u8]) -> (bool, Vec<Vec<u8>>) {
-        let mut caps = Vec::new();
+        let mut caps = Captures::default();
         let mut ctx = OpContext {
             macros: &NoMacros,
             captures: Some(&mut caps),
             arg: None,
         };
         let m = op.evaluate(&mut ctx, input);
-        (m, caps)
+        (m, caps.iter().map(<[u8]>::to_vec).collect())
     }
 
     /// Default location of the OWASP CRS for tests: `CRS_DIR`, else a sibling

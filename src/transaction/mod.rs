@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
 use crate::operators::OpContext;
 use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
-use crate::variables::{header, CurrentRule, KeySel, TxVars, Var};
+use crate::variables::{header, CurrentRule, KeyHint, KeySel, TxVars, Var};
 
 mod phase_cache;
 mod spare;
@@ -204,7 +204,7 @@ enum Direction {
 struct Found {
     name: Arc<str>,
     value: Arc<[u8]>,
-    captures: Option<Vec<Vec<u8>>>,
+    captures: Option<crate::operators::Captures>,
 }
 
 /// One HTTP exchange being inspected. Created by [`crate::Waf::new_transaction`].
@@ -856,10 +856,22 @@ impl Transaction {
         found.clear();
         self.eval_one(rule, rule, cache, &mut found);
         if found.is_empty() {
-            self.found_buf = found;
+            self.put_found(found);
             return false;
         }
         self.rule_matched(rule, phase, cache, found)
+    }
+
+    /// Puts back the matches buffer taken from `found_buf`. What the take
+    /// left there is empty, with nothing to free: dropping it would still
+    /// be a call, made on every rule evaluated (measured: 1.6 K
+    /// instructions per benign GET).
+    #[inline]
+    fn put_found(&mut self, found: Vec<Found>) {
+        let left = std::mem::replace(&mut self.found_buf, found);
+        if left.capacity() == 0 {
+            std::mem::forget(left);
+        }
     }
 
     /// Evaluates link `r` of the rule headed by `head` into `found`.
@@ -912,11 +924,11 @@ impl Transaction {
             found.clear();
             self.eval_one(r, rule, cache, &mut found);
             if found.is_empty() {
-                self.found_buf = found;
+                self.put_found(found);
                 return false;
             }
         }
-        self.found_buf = found;
+        self.put_found(found);
         let (msg, data) = first_meta.unwrap_or_else(|| self.expand_meta(rule));
         if let Some(s) = rule.meta.severity {
             let h = self.vars.highest_severity.get_or_insert(s);
@@ -1232,7 +1244,7 @@ impl Transaction {
                 })
         };
         let eval = |item: &crate::variables::Item<'_>, value: &[u8], found: &mut Vec<Found>| {
-            let mut caps = if r.capture { Some(Vec::new()) } else { None };
+            let mut caps = r.capture.then(crate::operators::Captures::default);
             let mut ctx = OpContext {
                 macros: &self.vars,
                 captures: caps.as_mut(),
@@ -1314,9 +1326,15 @@ impl Transaction {
     /// Records one match (captures, MATCHED_VAR*) and runs the link's actions.
     fn apply_match(&mut self, r: &Rule, f: Found) {
         const DIGITS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
+        // Where TX.0 .. TX.9 were last found (only a guess, shared by all).
+        static HINTS: [KeyHint; 10] = [const { KeyHint::new() }; 10];
         if let Some(caps) = f.captures {
-            for (key, c) in DIGITS.iter().zip(caps) {
-                self.vars.tx.set(key, c);
+            for ((key, hint), c) in DIGITS.iter().zip(&HINTS).zip(caps.iter()) {
+                // The entry's buffer is reused: no allocation per capture.
+                self.vars.tx.update_hinted(key, hint, |v| {
+                    v.clear();
+                    v.extend_from_slice(c);
+                });
             }
         }
         if r.operator.is_some() {

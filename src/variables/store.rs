@@ -294,6 +294,13 @@ pub struct KeyHint(std::sync::atomic::AtomicU32);
 
 impl Default for KeyHint {
     fn default() -> KeyHint {
+        KeyHint::new()
+    }
+}
+
+impl KeyHint {
+    /// A hint to no position (usable in a `static`).
+    pub const fn new() -> KeyHint {
         KeyHint(std::sync::atomic::AtomicU32::new(u32::MAX))
     }
 }
