@@ -1048,6 +1048,13 @@ impl Transaction {
             self.run_action(a);
         }
         let matched = self.take_matched_vars(unnamed);
+        self.record_lone(rule, phase, matched);
+    }
+
+    /// The record of a lone rule's match: no message, log data, severity,
+    /// log line or disruptive action (the plan's flags require none).
+    #[inline]
+    fn record_lone(&mut self, rule: &Rule, phase: u8, matched: Vec<MatchedVar>) {
         self.matched.rules.push(MatchedRule {
             id: rule.id,
             phase,
@@ -1082,8 +1089,9 @@ impl Transaction {
     }
 
     /// [`Transaction::eval_rule`] for a rule whose match only records itself
-    /// ([`crate::rules::plan::LinkPlan::lone_tx_key`]): the same state
-    /// after it, without the general path's buffers, actions and messages.
+    /// and runs its `setvar`s ([`crate::rules::plan::LinkPlan::lone_tx_key`]):
+    /// the same state after it, without the general path's buffers and
+    /// messages.
     fn eval_lone_tx_key(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
         self.begin_rule(phase, index);
         let Some((name, value)) = self.tx_key_found(rule) else {
@@ -1109,21 +1117,7 @@ impl Transaction {
             name: name.clone(),
             value,
         });
-        self.matched.rules.push(MatchedRule {
-            id: rule.id,
-            phase,
-            info: rule.info.clone(),
-            line: rule.line,
-            msg: String::new(),
-            data: String::new(),
-            severity: None,
-            maturity: rule.meta.maturity,
-            accuracy: rule.meta.accuracy,
-            log: false,
-            disruptive: false,
-            matched,
-            error_log: String::new(),
-        });
+        self.record_lone(rule, phase, matched);
         true
     }
 
