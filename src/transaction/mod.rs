@@ -1626,8 +1626,8 @@ mod tests {
              SecAction \"id:12,phase:2,pass,nolog,setvar:'tx.after=%{MATCHED_VAR}',setvar:tx.score=-1\"\n\
              SecRule MATCHED_VARS \"@rx .\" \"id:13,phase:2,pass,log,msg:'%{MATCHED_VAR}'\"\n\
              SecRule TX:/^(score|seen|after|pl)$/ \"@rx .\" \"id:14,phase:2,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"";
-        let run = |general: bool| {
-            let mut waf = Waf::from_directives(rules).unwrap();
+        let run = |general: bool, extra: &str| {
+            let mut waf = Waf::from_directives(&format!("{rules}\n{extra}")).unwrap();
             let set = std::sync::Arc::get_mut(&mut waf.rules).unwrap();
             let mut lone = Vec::new();
             for e in set.phases.iter_mut().flatten() {
@@ -1647,6 +1647,7 @@ mod tests {
             let seen: Vec<_> = tx
                 .matched_rules()
                 .iter()
+                .filter(|m| m.id != 99)
                 .map(|m| {
                     let vars: Vec<_> = m
                         .matched
@@ -1658,10 +1659,17 @@ mod tests {
                 .collect();
             (lone, seen)
         };
-        let (lone, fast) = run(false);
-        let (_, general) = run(true);
+        let (lone, fast) = run(false, "");
+        let (_, general) = run(true, "");
         assert_eq!(lone, [1, 3, 5, 10, 11, 12]);
         assert_eq!(fast, general);
+        // A removed TX target sends TX:key rules down the general path,
+        // which honours the removal: rule 10 no longer reads TX:pl.
+        let ctl = "SecAction \"id:99,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:pl\"";
+        let (_, removed) = run(false, ctl);
+        assert_eq!(removed, run(true, ctl).1);
+        let ids: Vec<u64> = removed.iter().map(|m| m.0).collect();
+        assert_eq!(ids, [1, 2, 4, 5, 8, 9, 12, 14]);
         let ids: Vec<u64> = fast.iter().map(|m| m.0).collect();
         // 13 finds MATCHED_VARS empty: a SecAction's match has no name.
         assert_eq!(ids, [1, 2, 4, 5, 8, 9, 10, 11, 12, 14]);
