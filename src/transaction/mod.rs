@@ -1605,6 +1605,41 @@ mod tests {
         }
     }
 
+    /// A gate first asks the union of every value the phase scanned, then
+    /// the slot's own values: a literal found in another slot's value must
+    /// not open the gate, nor one found nowhere; one in the slot must.
+    #[test]
+    fn gates_answer_as_the_operators_do() {
+        let rules = "SecRuleEngine On\n\
+             SecRule ARGS \"@rx attack\" \"id:1,phase:1,pass,nolog\"\n\
+             SecRule REQUEST_HEADERS:X \"@rx attack\" \"id:2,phase:1,pass,nolog\"\n\
+             SecRule REQUEST_HEADERS:X|ARGS \"@rx evil\" \"id:3,phase:1,pass,nolog,t:lowercase\"\n\
+             SecRule REQUEST_HEADERS:X \"@rx evil\" \"id:4,phase:1,pass,nolog\"";
+        let requests = [
+            ("/?a=attack", "calm", vec![1]),
+            ("/?a=calm", "an attack", vec![2]),
+            ("/?a=EVIL", "calm", vec![3]),
+            ("/?a=calm", "evil", vec![3, 4]),
+            ("/?a=calm", "calm", vec![]),
+        ];
+        for prefilter in [true, false] {
+            let b = Waf::builder().directives(rules);
+            let waf = if prefilter { b } else { b.without_prefilter() }
+                .build()
+                .unwrap();
+            let gated = waf.rules.plan.gates[0].iter().flatten().count();
+            assert_eq!(gated, if prefilter { 4 } else { 0 });
+            for (uri, x, want) in &requests {
+                let mut tx = waf.new_transaction();
+                tx.process_uri(uri, "GET", "HTTP/1.1");
+                tx.add_request_header("X", *x);
+                tx.process_request_headers();
+                let ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+                assert_eq!(&ids, want, "{uri} {x} prefilter {prefilter}");
+            }
+        }
+    }
+
     /// A rule that is one `TX:key` link, or a `SecAction`, recording only
     /// itself and setting variables takes its own path; it must leave what
     /// the general path leaves (here taken by clearing the plan's flags).

@@ -127,7 +127,8 @@ struct Transformed {
     /// The values, each with what is known of it (one vector: a value is
     /// stored with one push, where four vectors took four).
     arena: Vec<Stored>,
-    /// Prefilter bits of every scan, `words` per scan.
+    /// Prefilter bits of every scan, `words` per scan. Scan 0 is the union
+    /// of all the others (see [`PhaseCache::may_match`]).
     bits: Vec<u64>,
     words: usize,
     /// Raw value (address, length) -> its row. Request and response data
@@ -350,6 +351,8 @@ impl Transformed {
                 _ => raw,
             };
             pre.scan_into(value, &mut self.bits[at..]);
+            let (union, scan) = self.bits.split_at_mut(at);
+            union.iter_mut().zip(scan.iter()).for_each(|(u, b)| *u |= b);
             self.arena[o as usize].scan = n;
         }
         self.arena[i as usize].scan = n;
@@ -513,6 +516,8 @@ impl<'d> PhaseCache<'d> {
         CacheHints::reserve(&h.entries, &mut b.entries);
         CacheHints::reserve(&h.values, &mut b.arena);
         CacheHints::reserve(&h.bits, &mut b.bits);
+        // Scan 0: the union of the phase's scans, empty so far.
+        b.bits.resize(words, 0);
         CacheHints::reserve(&h.table, &mut b.table);
         PhaseCache {
             data,
@@ -591,18 +596,26 @@ impl<'d> PhaseCache<'d> {
 
     /// Whether any value of `slot` has prefilter bit `bit` (filling the
     /// slot from `r`'s targets on first use): when not, a rule whose first
-    /// link is `r` cannot match. The values are asked in turn: keeping a
-    /// union of bits per slot instead cost more than it saved.
+    /// link is `r` cannot match. Most gates are answered by the union of
+    /// every value the phase scanned: a bit no value has, no value of the
+    /// slot has either. Otherwise the slot's values are asked in turn
+    /// (keeping a union per slot cost more than it saved).
     pub fn may_match(&mut self, slot: u32, bit: u32, r: &Rule) -> bool {
         let words = self.values.words;
         if self.prefilter.is_none() || words == 0 {
             return true;
         }
+        let scanned = self.scanned.get(slot as usize) == Some(&true);
         let view = self.slot(slot, r);
         let v = view.values;
+        let (w, mask) = (bit as usize / 64, 1u64 << (bit % 64));
+        // A scanned slot's values are all scanned (none reads UNSCANNED),
+        // and so are in the union.
+        if scanned && v.bits.get(w).is_some_and(|u| u & mask == 0) {
+            return false;
+        }
         // `SlotView::passes` for each entry, with the bit's word and mask
         // worked out once: calling it here cost 1% more per benign GET.
-        let (w, mask) = (bit as usize / 64, 1u64 << (bit % 64));
         view.entries.iter().any(|e| {
             e.scan == UNSCANNED
                 || v.bits
