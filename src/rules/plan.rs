@@ -120,6 +120,9 @@ pub struct Plan {
     pub targets: usize,
     /// Number of distinct [`LinkPlan::tx_memo`] questions.
     pub tx_memos: usize,
+    /// Each [`LinkPlan::tx_memo`] question, by number: the TX key (as
+    /// stored, lower-cased), the comparison, and whether it is negated.
+    pub tx_memo_questions: Vec<(Vec<u8>, crate::operators::compare::Constant, bool)>,
     /// The slots.
     pub slots: Vec<Slot>,
     /// Per slot: the pipelines whose values it holds, each with its
@@ -210,6 +213,7 @@ impl Default for Plan {
             group_targets: Vec::new(),
             targets: 0,
             tx_memos: 0,
+            tx_memo_questions: Vec::new(),
             slots: Vec::new(),
             slot_paths: Vec::new(),
             pipes: vec![Pipe {
@@ -328,12 +332,16 @@ pub(crate) fn build(set: &mut RuleSet) {
                 .filter(|_| r.plan.tx_key)
                 .and_then(|o| o.op.constant_comparison());
             if let (Some(c), [t], Some(op)) = (r.plan.tx_compare, &r.targets[..], &r.operator) {
-                let n = memos.len() as u32;
-                r.plan.tx_memo = Some(
-                    *memos
-                        .entry(format!("{:?} {c:?} {}", t.sel, op.negated))
-                        .or_insert(n),
-                );
+                if let crate::variables::KeySel::Key(key) = &t.sel {
+                    let n = memos.len() as u32;
+                    let id = *memos
+                        .entry(format!("{key:?} {c:?} {}", op.negated))
+                        .or_insert(n);
+                    if id == n {
+                        plan.tx_memo_questions.push((key.clone(), c, op.negated));
+                    }
+                    r.plan.tx_memo = Some(id);
+                }
             }
             let eligible = r.operator.is_some()
                 && !r.targets.is_empty()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, SetOp};
 use crate::operators::OpContext;
 use crate::rules::{BodyLimitAction, Entry, Rule, RuleEngineMode, RuleSet};
-use crate::variables::{header, CurrentRule, KeyHint, KeySel, TxVars, Var};
+use crate::variables::{header, CurrentRule, KeyHint, KeyMark, KeySel, TxVars, Var};
 
 mod phase_cache;
 mod spare;
@@ -250,10 +250,11 @@ pub struct Transaction {
     /// With a rule set that has a prelude: a TX collection already in the
     /// prelude's state, taken on when phase 1 starts.
     primed_tx: Option<crate::variables::Collection>,
-    /// Per [`crate::rules::plan::LinkPlan::tx_memo`] question: TX's
-    /// generation when it was last answered, and the value that matched
-    /// (`None`: no match). Empty until the first question.
-    tx_memo: Vec<(u64, Option<Arc<[u8]>>)>,
+    /// Per [`crate::rules::plan::LinkPlan::tx_memo`] question: what TX
+    /// held for its key when it was last answered, and the value that
+    /// matched (`None`: no match). Writes to other keys keep the answer.
+    /// Empty until the first question.
+    tx_memo: Vec<(KeyMark, Option<Arc<[u8]>>)>,
 }
 
 impl Transaction {
@@ -789,6 +790,7 @@ impl Transaction {
 
     /// Runs rule `rule`, entry `i` of `phase`'s list (its gate passed): the
     /// index to go on at, or None when the phase stops here.
+    #[inline(always)]
     fn step(
         &mut self,
         rule: &Rule,
@@ -1138,8 +1140,8 @@ impl Transaction {
     #[inline]
     fn tx_key_found<'r>(&mut self, r: &'r Rule) -> Option<(&'r Arc<str>, Arc<[u8]>)> {
         if let (Some(id), [(_, _, name)]) = (r.plan.tx_memo, &r.target_names[..]) {
-            if let Some((g, value)) = self.tx_memo.get(id as usize) {
-                if *g == self.vars.tx.generation() {
+            if let Some((mark, value)) = self.tx_memo.get(id as usize) {
+                if self.vars.tx.unchanged(mark) {
                     return value.clone().map(|v| (name, v));
                 }
             }
@@ -1151,23 +1153,32 @@ impl Transaction {
     /// and keeps the answer for the link's question.
     #[inline(never)]
     fn tx_key_ask<'r>(&mut self, r: &'r Rule) -> Option<(&'r Arc<str>, Arc<[u8]>)> {
-        let found = self.tx_key_match(r).map(|(n, v)| (n, shared_value(v)));
+        let mut at = None;
+        let found = self
+            .tx_key_match(r, &mut at)
+            .map(|(n, v)| (n, shared_value(v)));
         if let Some(id) = r.plan.tx_memo {
+            // Memos are made for constant comparisons only: the answer
+            // depends on the key's entry alone.
             let id = id as usize;
             if self.tx_memo.len() <= id {
                 self.tx_memo
-                    .resize(self.rules.plan.tx_memos.max(id + 1), (0, None));
+                    .resize(self.rules.plan.tx_memos.max(id + 1), (KeyMark::STALE, None));
             }
             let value = found.as_ref().map(|(_, v)| v.clone());
-            self.tx_memo[id] = (self.vars.tx.generation(), value);
+            self.tx_memo[id] = (self.vars.tx.mark(at), value);
         }
         found
     }
 
     /// The match name and value of `TX:key` link `r`, when TX holds the key
-    /// and the operator matches it.
+    /// and the operator matches it; `at` gets the key's position in TX.
     #[inline]
-    fn tx_key_match<'r>(&self, r: &'r Rule) -> Option<(&'r Arc<str>, &[u8])> {
+    fn tx_key_match<'r>(
+        &self,
+        r: &'r Rule,
+        at: &mut Option<usize>,
+    ) -> Option<(&'r Arc<str>, &[u8])> {
         let (Some(op), [t], [(_, _, name)]) = (&r.operator, &r.targets[..], &r.target_names[..])
         else {
             return None;
@@ -1175,7 +1186,8 @@ impl Transaction {
         let KeySel::Key(key) = &t.sel else {
             return None;
         };
-        let value = self.vars.tx.get_hinted(key, &r.tx_hint)?;
+        let (i, value) = self.vars.tx.find_hinted(key, &r.tx_hint)?;
+        *at = Some(i);
         if let Some(c) = r.plan.tx_compare {
             return (c.matches(value) != op.negated).then_some((name, value));
         }

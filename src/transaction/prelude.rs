@@ -25,7 +25,7 @@
 use std::sync::Arc;
 
 use super::phase_cache::PhaseCache;
-use super::{MatchedRule, Transaction};
+use super::{shared_value, MatchedRule, Transaction};
 use crate::actions::{Action, Disruptive, SetOp};
 use crate::macros::MacroString;
 use crate::rules::{Entry, Rule, RuleSet};
@@ -33,6 +33,10 @@ use crate::variables::{Collection, CurrentRule, Var};
 
 /// A MATCHED_VAR record (name, value).
 type Matched = (Arc<str>, Arc<[u8]>);
+
+/// A TX memo answer: where the key is (if it is), and the value when the
+/// comparison matches it.
+type MemoAnswer = (Option<usize>, Option<Arc<[u8]>>);
 
 /// The state the prelude leaves.
 pub(crate) struct Prelude {
@@ -46,6 +50,10 @@ pub(crate) struct Prelude {
     pub matched_vars: Vec<Matched>,
     pub highest_severity: Option<u8>,
     pub rule: Option<CurrentRule>,
+    /// The answer to each TX memo question
+    /// ([`crate::rules::plan::Plan::tx_memo_questions`]) in `tx`: a
+    /// transaction starts with them instead of asking.
+    pub memo: Vec<MemoAnswer>,
 }
 
 impl std::fmt::Debug for Prelude {
@@ -233,9 +241,28 @@ pub(crate) fn compute(rules: &Arc<RuleSet>) -> Option<Prelude> {
     if resume <= lead || tx.vars.rule.is_none() || (tx.matched.rules.is_empty() && partial) {
         return None;
     }
+    let memo = rules
+        .plan
+        .tx_memo_questions
+        .iter()
+        .map(|(key, c, negated)| {
+            match tx
+                .vars
+                .tx
+                .find_hinted(key, &crate::variables::KeyHint::new())
+            {
+                Some((at, v)) => (
+                    Some(at),
+                    (c.matches(v) != *negated).then(|| shared_value(v)),
+                ),
+                None => (None, None),
+            }
+        })
+        .collect();
     Some(Prelude {
         lead,
         resume,
+        memo,
         tx: std::mem::take(&mut tx.vars.tx),
         matched: std::mem::take(&mut tx.matched.rules),
         matched_var: tx.vars.matched_var.take(),
@@ -263,9 +290,12 @@ impl Transaction {
             Some(t) if t.len() == p.tx.len() => self.vars.tx = t,
             _ => self.vars.tx.copy_from(&p.tx),
         }
-        // Answers about the TX collection this one replaced (generations
-        // are unique to a collection; this keeps the memo to one anyway).
+        // The memo answers for the prelude's TX, which this one now equals
+        // entry for entry (any answer about the collection it replaced goes).
         self.tx_memo.clear();
+        let tx = &self.vars.tx;
+        self.tx_memo
+            .extend(p.memo.iter().map(|(at, v)| (tx.mark(*at), v.clone())));
         for m in &p.matched {
             let mut vars = self.matched.vars.pop().unwrap_or_default();
             vars.clear();
@@ -484,6 +514,17 @@ mod tests {
              SecRule TX:on \"@eq 1\" \"id:2,phase:1,pass,nolog,setvar:'tx.ua=%{REQUEST_HEADERS.User-Agent}',chain\"\n\
              SecRule TX:never \"@eq 1\" \"t:none\"\n\
              SecRule TX:ua \"@rx sqlmap\" \"id:3,phase:1,deny,status:403\"",
+            // Questions the prelude's TX answers (a match, a miss, a key it
+            // lacks), asked again after writes to those keys and others.
+            "SecRuleEngine On\n\
+             SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=1,setvar:tx.b=2\"\n\
+             SecRule REQUEST_URI \"@rx .\" \"id:2,phase:1,pass,nolog,setvar:tx.u=1\"\n\
+             SecRule TX:a \"@eq 1\" \"id:3,phase:1,pass,log,setvar:tx.b=5\"\n\
+             SecRule TX:b \"@eq 5\" \"id:4,phase:1,pass,log,setvar:tx.zz=1\"\n\
+             SecRule TX:zz \"@eq 1\" \"id:5,phase:1,pass,log,setvar:tx.a=2\"\n\
+             SecRule TX:a \"@eq 1\" \"id:6,phase:2,deny,status:403\"\n\
+             SecRule TX:b \"@eq 5\" \"id:7,phase:2,pass,log\"\n\
+             SecRule TX:zz \"@eq 1\" \"id:8,phase:2,pass,log\"",
             // The prelude ends with a `SecAction`, which clears MATCHED_VAR
             // a rule before it set; the next rule reads it.
             "SecRuleEngine On\n\

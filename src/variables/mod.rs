@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use regex::bytes::Regex;
 
 pub(crate) use store::header;
-pub use store::{Collection, CurrentRule, KeyHint, TxData, TxVars};
+pub use store::{Collection, CurrentRule, KeyHint, KeyMark, TxData, TxVars};
 
 macro_rules! vars {
     ($( $v:ident = $name:literal ),* $(,)?) => {

@@ -27,6 +27,14 @@ pub struct Collection {
     copied: Option<(usize, usize, Vec<u32>)>,
     /// Changes with every write (see [`Collection::generation`]).
     generation: u64,
+    /// Per entry: the generation of its last write (or an older number,
+    /// after a `shape` change). With `shape` and `grown`, what a
+    /// [`KeyMark`] checks.
+    stamps: Vec<u64>,
+    /// The generation of the last change that moved or dropped entries.
+    shape: u64,
+    /// The generation of the last change that added or moved keys.
+    grown: u64,
 }
 
 /// Where the next collection's generations start: each collection counts
@@ -39,11 +47,15 @@ fn new_base() -> u64 {
 
 impl Default for Collection {
     fn default() -> Collection {
+        let generation = new_base();
         Collection {
             map: Default::default(),
             spare: Vec::new(),
             copied: None,
-            generation: new_base(),
+            generation,
+            stamps: Vec::new(),
+            shape: generation,
+            grown: generation,
         }
     }
 }
@@ -51,11 +63,15 @@ impl Default for Collection {
 impl Clone for Collection {
     /// A copy with a generation of its own: the two change apart.
     fn clone(&self) -> Collection {
+        let generation = new_base();
         Collection {
             map: self.map.clone(),
             spare: Vec::new(),
             copied: self.copied.clone(),
-            generation: new_base(),
+            generation,
+            stamps: self.stamps.clone(),
+            shape: generation,
+            grown: generation,
         }
     }
 }
@@ -88,6 +104,7 @@ impl Collection {
             None => {
                 let k = self.new_key(&key);
                 self.map.insert(k, value);
+                self.added();
             }
         }
     }
@@ -140,14 +157,20 @@ impl Collection {
                 let mut v = self.spare.pop().unwrap_or_default();
                 f(&mut v);
                 let k = self.new_key(key);
-                self.map.insert_full(k, v).0
+                let i = self.map.insert_full(k, v).0;
+                self.added();
+                i
             }
         }
     }
 
-    /// Notes that entry `i` changed, for [`Collection::copy_from`].
+    /// Notes that entry `i` changed (after the generation moved on), for
+    /// [`Collection::copy_from`] and [`KeyMark`]s.
     #[inline]
     fn changed(&mut self, i: usize) {
+        if let Some(s) = self.stamps.get_mut(i) {
+            *s = self.generation;
+        }
         if let Some((_, n, changed)) = &mut self.copied {
             if i < *n {
                 // Rewritten more often than there are entries: a whole
@@ -161,12 +184,28 @@ impl Collection {
         }
     }
 
+    /// Notes that an entry was added last (after the generation moved on).
+    #[inline]
+    fn added(&mut self) {
+        self.stamps.push(self.generation);
+        self.grown = self.generation;
+    }
+
+    /// Notes that entries moved, went or were rewritten in bulk (after the
+    /// generation moved on): every [`KeyMark`] made before is stale.
+    fn reshaped(&mut self) {
+        self.shape = self.generation;
+        self.grown = self.generation;
+        self.stamps.resize(self.map.len(), 0);
+    }
+
     /// Removes `key`.
     pub fn remove(&mut self, key: &[u8]) {
         self.generation += 1;
         // Keeps the others' order.
         if self.map.shift_remove(&key.to_ascii_lowercase()).is_some() {
             self.copied = None;
+            self.reshaped();
         }
     }
 
@@ -177,6 +216,7 @@ impl Collection {
         self.map.retain(|k, _| !sel.matches(k));
         if self.map.len() != before {
             self.copied = None;
+            self.reshaped();
         }
     }
 
@@ -223,6 +263,7 @@ impl Collection {
                 self.copied = Some((source, n, changed));
             }
         }
+        self.reshaped();
     }
 
     /// Removes every entry, keeping the memory.
@@ -247,6 +288,7 @@ impl Collection {
             self.spare.push(k);
             self.spare.push(v);
         }
+        self.reshaped();
     }
 
     /// A buffer holding `key`, a spare one when there is one.
@@ -309,18 +351,75 @@ impl Collection {
     /// [`Collection::get_exact`], trying `hint`'s position first and
     /// remembering where the key was found.
     pub fn get_hinted(&self, key: &[u8], hint: &KeyHint) -> Option<&[u8]> {
+        self.find_hinted(key, hint).map(|(_, v)| v)
+    }
+
+    /// [`Collection::get_hinted`] with the entry's position.
+    #[inline]
+    pub fn find_hinted(&self, key: &[u8], hint: &KeyHint) -> Option<(usize, &[u8])> {
         use std::sync::atomic::Ordering::Relaxed;
         // Relaxed: the hint is only a guess, checked against the key.
         let at = hint.0.load(Relaxed) as usize;
         if let Some((k, v)) = self.map.get_index(at) {
             if k.as_slice() == key {
-                return Some(v);
+                return Some((at, v));
             }
         }
         let (i, _, v) = self.map.get_full(key)?;
         hint.0.store(i as u32, Relaxed);
-        Some(v)
+        Some((i, v))
     }
+
+    /// A mark of what the collection holds for one key: the entry at
+    /// position `at` (found there just now), or no entry (`None`).
+    pub fn mark(&self, at: Option<usize>) -> KeyMark {
+        match at.and_then(|i| Some((u32::try_from(i).ok()?, *self.stamps.get(i)?))) {
+            Some((at, stamp)) => KeyMark {
+                epoch: self.shape,
+                at,
+                stamp,
+            },
+            None => KeyMark {
+                epoch: self.grown,
+                at: u32::MAX,
+                stamp: 0,
+            },
+        }
+    }
+
+    /// Whether the collection holds for `m`'s key what it held when `m`
+    /// was made: that entry, unwritten since, and in the same place (or
+    /// still no entry). Writes to other keys leave it true.
+    #[inline]
+    pub fn unchanged(&self, m: &KeyMark) -> bool {
+        if m.at == u32::MAX {
+            m.epoch == self.grown
+        } else {
+            m.epoch == self.shape && self.stamps.get(m.at as usize) == Some(&m.stamp)
+        }
+    }
+}
+
+/// What [`Collection::mark`] noted of a key, for
+/// [`Collection::unchanged`]: generations are unique to a collection, so a
+/// mark made on another never reads as unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyMark {
+    /// `shape` for an entry, `grown` for no entry.
+    epoch: u64,
+    /// The entry's position, or `u32::MAX` for none.
+    at: u32,
+    /// The entry's stamp.
+    stamp: u64,
+}
+
+impl KeyMark {
+    /// A mark no collection holds as unchanged.
+    pub const STALE: KeyMark = KeyMark {
+        epoch: 0,
+        at: u32::MAX,
+        stamp: 0,
+    };
 }
 
 /// `key` lower-cased, borrowed when it already is.
@@ -1059,6 +1158,63 @@ mod tests {
             hinted.map.get_index(at).map(|(k, _)| &k[..]),
             Some(&b"score"[..])
         );
+    }
+
+    /// A mark holds while its key's entry is unwritten and in place (or
+    /// while there is still no entry): writes to other keys keep it, any
+    /// write to its key, a removal, a bulk change or another collection
+    /// do not.
+    #[test]
+    fn marks_hold_until_their_key_changes() {
+        let mut c = Collection::default();
+        c.set(b"a", b"1".to_vec());
+        c.set(b"b", b"2".to_vec());
+        let hint = KeyHint::new();
+        let mark = |c: &Collection, key: &[u8]| c.mark(c.find_hinted(key, &hint).map(|(i, _)| i));
+        let (a, none) = (mark(&c, b"a"), mark(&c, b"zz"));
+        assert!(c.unchanged(&a) && c.unchanged(&none));
+        assert!(!c.unchanged(&KeyMark::STALE));
+        // Other keys: rewritten, hinted, added.
+        c.set_bytes(b"b", b"3");
+        c.update_hinted(b"b", &KeyHint::new(), |v| v.push(b'4'));
+        assert!(c.unchanged(&a) && c.unchanged(&none));
+        c.update(b"c", |v| v.push(b'5'));
+        assert!(c.unchanged(&a));
+        assert!(
+            !c.unchanged(&none),
+            "a key was added: no entry may be one now"
+        );
+        // Its own key, by each kind of write (even to the same value).
+        let writes: [fn(&mut Collection); 4] = [
+            |c| c.set(b"a", b"1".to_vec()),
+            |c| c.set_bytes(b"A", b"1"),
+            |c| c.update(b"a", |_| {}),
+            |c| c.update_hinted(b"a", &KeyHint::new(), |_| {}),
+        ];
+        for write in writes {
+            let a = mark(&c, b"a");
+            write(&mut c);
+            assert!(!c.unchanged(&a));
+        }
+        // Entries moved or rewritten in bulk.
+        let other = c.clone();
+        let bulk: [fn(&mut Collection, &Collection); 4] = [
+            |c, _| c.remove(b"b"),
+            |c, _| c.remove_matching(&KeySel::Key(b"c".to_vec())),
+            |c, o| c.copy_from(o),
+            |c, _| c.clear(),
+        ];
+        for change in bulk {
+            c.copy_from(&other);
+            let (a, none) = (mark(&c, b"a"), mark(&c, b"zz"));
+            assert!(c.unchanged(&a));
+            change(&mut c, &other);
+            assert!(!c.unchanged(&a) && !c.unchanged(&none));
+        }
+        // Another collection, equal or not, holds no mark of this one.
+        c.copy_from(&other);
+        let a = mark(&c, b"a");
+        assert!(!other.unchanged(&a) && !c.clone().unchanged(&a));
     }
 
     #[test]
