@@ -831,7 +831,16 @@ impl Transaction {
         Some(i + 1)
     }
 
+    /// Whether a `ctl` removed rule `r`. Asked of every rule run, and most
+    /// transactions remove none: that check is inlined, the rest is not.
+    #[inline]
     fn is_removed(&self, r: &Rule) -> bool {
+        let rm = &self.removals;
+        (!rm.ids.is_empty() || !rm.tags.is_empty() || !rm.msgs.is_empty()) && self.is_removed_by(r)
+    }
+
+    #[inline(never)]
+    fn is_removed_by(&self, r: &Rule) -> bool {
         let rm = &self.removals;
         (!rm.ids.is_empty() && in_ranges(&rm.ids, r.id))
             || rm.tags.iter().any(|t| t.selects(&self.rules, r))
