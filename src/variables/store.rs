@@ -373,17 +373,22 @@ impl Collection {
     /// A mark of what the collection holds for one key: the entry at
     /// position `at` (found there just now), or no entry (`None`).
     pub fn mark(&self, at: Option<usize>) -> KeyMark {
-        match at.and_then(|i| Some((u32::try_from(i).ok()?, *self.stamps.get(i)?))) {
-            Some((at, stamp)) => KeyMark {
+        debug_assert_eq!(self.stamps.len(), self.map.len());
+        let Some(i) = at else {
+            return KeyMark {
+                epoch: self.grown,
+                at: u32::MAX,
+                stamp: 0,
+            };
+        };
+        // Every entry has a stamp; should one lack it, the mark is stale.
+        match (u32::try_from(i), self.stamps.get(i)) {
+            (Ok(at), Some(&stamp)) if at != u32::MAX => KeyMark {
                 epoch: self.shape,
                 at,
                 stamp,
             },
-            None => KeyMark {
-                epoch: self.grown,
-                at: u32::MAX,
-                stamp: 0,
-            },
+            _ => KeyMark::STALE,
         }
     }
 
