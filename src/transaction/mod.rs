@@ -1102,7 +1102,9 @@ impl Transaction {
     /// [`Transaction::eval_rule`] for a rule whose match only records itself
     /// and runs its `setvar`s ([`crate::rules::plan::LinkPlan::lone_tx_key`]):
     /// the same state after it, without the general path's buffers and
-    /// messages.
+    /// messages. Inlined into the rule loop: CRS runs about 130 such rules
+    /// per request (measured: 0.5% of a benign GET's instructions).
+    #[inline(always)]
     fn eval_lone_tx_key(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
         self.begin_rule(phase, index);
         let Some((name, value)) = self.tx_key_found(rule) else {
