@@ -118,10 +118,8 @@ pub struct Plan {
     pub group_targets: Vec<Vec<u32>>,
     /// Number of distinct targets in `group_targets`.
     pub targets: usize,
-    /// Number of distinct [`LinkPlan::tx_memo`] questions.
-    pub tx_memos: usize,
-    /// Each [`LinkPlan::tx_memo`] question, by number: the TX key (as
-    /// stored, lower-cased), the comparison, and whether it is negated.
+    /// Each distinct [`LinkPlan::tx_memo`] question, by number: the TX key
+    /// (as stored, lower-cased), the comparison, and whether it is negated.
     pub tx_memo_questions: Vec<(Vec<u8>, crate::operators::compare::Constant, bool)>,
     /// The slots.
     pub slots: Vec<Slot>,
@@ -212,7 +210,6 @@ impl Default for Plan {
         Plan {
             group_targets: Vec::new(),
             targets: 0,
-            tx_memos: 0,
             tx_memo_questions: Vec::new(),
             slots: Vec::new(),
             slot_paths: Vec::new(),
@@ -308,7 +305,6 @@ pub(crate) fn build(set: &mut RuleSet) {
     let mut pipe_ids: HashMap<(u32, String), u32> = HashMap::new();
     let mut step_ids: HashMap<String, u32> = HashMap::new();
     let mut slots: HashMap<Slot, u32> = HashMap::new();
-    let mut memos: HashMap<String, u32> = HashMap::new();
     let mut builders: [PrefilterBuilder; 5] = Default::default();
     let mut plan = Plan::default();
     for entry in set.phases.iter_mut().flatten() {
@@ -333,14 +329,19 @@ pub(crate) fn build(set: &mut RuleSet) {
                 .and_then(|o| o.op.constant_comparison());
             if let (Some(c), [t], Some(op)) = (r.plan.tx_compare, &r.targets[..], &r.operator) {
                 if let crate::variables::KeySel::Key(key) = &t.sel {
-                    let n = memos.len() as u32;
-                    let id = *memos
-                        .entry(format!("{key:?} {c:?} {}", op.negated))
-                        .or_insert(n);
-                    if id == n {
-                        plan.tx_memo_questions.push((key.clone(), c, op.negated));
-                    }
-                    r.plan.tx_memo = Some(id);
+                    // Equal questions share a number (a few dozen with CRS).
+                    let qs = &mut plan.tx_memo_questions;
+                    let id = match qs
+                        .iter()
+                        .position(|(k, qc, neg)| k == key && *qc == c && *neg == op.negated)
+                    {
+                        Some(id) => id,
+                        None => {
+                            qs.push((key.clone(), c, op.negated));
+                            qs.len() - 1
+                        }
+                    };
+                    r.plan.tx_memo = u32::try_from(id).ok();
                 }
             }
             let eligible = r.operator.is_some()
@@ -422,7 +423,6 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.targets = target_ids.len();
-    plan.tx_memos = memos.len();
     plan.slot_paths = plan
         .slots
         .iter()

@@ -1173,8 +1173,10 @@ impl Transaction {
             // depends on the key's entry alone.
             let id = id as usize;
             if self.tx_memo.len() <= id {
-                self.tx_memo
-                    .resize(self.rules.plan.tx_memos.max(id + 1), (KeyMark::STALE, None));
+                self.tx_memo.resize(
+                    self.rules.plan.tx_memo_questions.len().max(id + 1),
+                    (KeyMark::STALE, None),
+                );
             }
             let value = found.as_ref().map(|(_, v)| v.clone());
             self.tx_memo[id] = (self.vars.tx.mark(at), value);
