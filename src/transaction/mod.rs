@@ -131,10 +131,12 @@ impl Removals {
     }
 
     fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-            && self.tags.is_empty()
-            && self.msgs.is_empty()
-            && self.targets.is_empty()
+        !self.removes_rules() && self.targets.is_empty()
+    }
+
+    /// Whether whole rules were removed (by id, tag or message).
+    fn removes_rules(&self) -> bool {
+        !self.ids.is_empty() || !self.tags.is_empty() || !self.msgs.is_empty()
     }
 }
 
@@ -835,8 +837,7 @@ impl Transaction {
     /// transactions remove none: that check is inlined, the rest is not.
     #[inline]
     fn is_removed(&self, r: &Rule) -> bool {
-        let rm = &self.removals;
-        (!rm.ids.is_empty() || !rm.tags.is_empty() || !rm.msgs.is_empty()) && self.is_removed_by(r)
+        self.removals.removes_rules() && self.is_removed_by(r)
     }
 
     #[inline(never)]
