@@ -1249,10 +1249,15 @@ impl Transaction {
         };
         // Targets removed from this rule by `ctl` (CRS 941010 removes one
         // from every XSS rule on ordinary requests): looked up once per rule,
-        // and per item only when one applies.
+        // and per item only when one applies. Only a removal of a variable
+        // the link reads can apply (items carry their target's variable), so
+        // most links skip the rule selector (a search of the rules a tag
+        // picks).
         let targets = &self.removals.targets;
         let rules = &self.rules;
-        let narrowed = targets.iter().any(|(sel, _, _)| sel.selects(rules, head));
+        let narrowed = targets
+            .iter()
+            .any(|(sel, v, _)| r.targets.iter().any(|t| t.var == *v) && sel.selects(rules, head));
         let arg_cell = std::cell::OnceCell::new();
         // One buffer for every match's name (kept between rules); the report
         // holds an `Arc` copy.
