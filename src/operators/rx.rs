@@ -183,6 +183,70 @@ fn matches_whole_input(pattern: &str) -> bool {
     matches!(rest, [only] if is_dot_star(only))
 }
 
+/// The literals `pattern` (as [`compile`] reads it in byte mode) matches
+/// as whole lines: `^` and `$` around one literal or an alternation of
+/// literals, nothing else (CRS's `^$`, `^404$`, `^(?:GET|HEAD)$`). The
+/// patterns are compiled multi-line, so such a pattern matches where a
+/// line of the input (the text between newlines) is one of them. `None`
+/// for any other pattern.
+fn exact_lines(pattern: &str) -> Option<Lines> {
+    use regex_syntax::hir::{HirKind, Look};
+    // Only short anchored patterns can be one; parsing every CRS pattern
+    // again would slow the load.
+    if pattern.len() > 64 || !pattern.starts_with('^') || !pattern.ends_with('$') {
+        return None;
+    }
+    let hir = crate::prefilter::literals::parse(pattern)?;
+    let HirKind::Concat(parts) = hir.kind() else {
+        return None;
+    };
+    let look = |h: &regex_syntax::hir::Hir| match h.kind() {
+        HirKind::Look(l) => Some(*l),
+        _ => None,
+    };
+    let (first, body, last) = match parts.as_slice() {
+        [a, b] => (look(a)?, None, look(b)?),
+        [a, body, b] => (look(a)?, Some(body), look(b)?),
+        _ => return None,
+    };
+    if (first, last) != (Look::StartLF, Look::EndLF) {
+        return None;
+    }
+    let literals: Vec<Vec<u8>> = match body.map(|b| b.kind()) {
+        None => vec![Vec::new()],
+        Some(HirKind::Literal(l)) => vec![l.0.to_vec()],
+        Some(HirKind::Alternation(alts)) => alts
+            .iter()
+            .map(|a| match a.kind() {
+                HirKind::Literal(l) => Some(l.0.to_vec()),
+                _ => None,
+            })
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    // A literal holding a newline could match across lines.
+    if literals.iter().any(|l| l.contains(&b'\n')) {
+        return None;
+    }
+    Some(Lines { literals })
+}
+
+/// What [`exact_lines`] found: the pattern matches where a line equals one
+/// of `literals`.
+#[derive(Debug)]
+struct Lines {
+    literals: Vec<Vec<u8>>,
+}
+
+impl Lines {
+    /// The first line (leftmost) that is one of the literals.
+    fn find<'a>(&self, input: &'a [u8]) -> Option<&'a [u8]> {
+        input
+            .split(|&b| b == b'\n')
+            .find(|line| self.literals.iter().any(|l| l.as_slice() == *line))
+    }
+}
+
 /// The `@rx` operator.
 #[derive(Debug)]
 pub struct Rx {
@@ -190,6 +254,9 @@ pub struct Rx {
     /// The pattern matches every input whole ([`matches_whole_input`]): no
     /// search needed.
     whole: bool,
+    /// The pattern matches lines equal to literals ([`exact_lines`]):
+    /// compared, not searched.
+    lines: Option<Lines>,
     /// The constant pattern, for the prefilter's literal analysis.
     pattern: String,
     /// Set when the pattern contains macros: compiled per evaluation.
@@ -225,6 +292,7 @@ impl Rx {
         } else {
             Ok(Rx {
                 whole: false,
+                lines: None,
                 compiled: None,
                 pattern: String::new(),
                 dynamic: Some(Arg::new(pattern)),
@@ -236,6 +304,7 @@ impl Rx {
     pub(crate) fn from_compiled(pattern: &str, (re, bytes_mode): Compiled) -> Rx {
         Rx {
             whole: bytes_mode && matches_whole_input(pattern),
+            lines: exact_lines(pattern).filter(|_| bytes_mode),
             compiled: Some(re),
             // The literal analysis reads patterns as the byte-mode build
             // does; a Unicode-mode regex gets no prefilter.
@@ -261,6 +330,15 @@ impl Operator for Rx {
         if self.whole {
             ctx.capture([input]);
             return true;
+        }
+        if let Some(lines) = &self.lines {
+            return match lines.find(input) {
+                Some(line) => {
+                    ctx.capture([line]);
+                    true
+                }
+                None => false,
+            };
         }
         if let Some(re) = &self.compiled {
             return match_capture(re, ctx, input);
@@ -348,6 +426,57 @@ mod tests {
     }
 
     /// The shortcut answers as the regex does, on inputs with newlines too.
+    #[test]
+    fn line_literal_patterns_match_as_the_regex_does() {
+        let taken = ["^$", "^404$", "^(?:GET|HEAD)$", "^(?:a|ab)$", r"^\x00a$"];
+        for p in taken {
+            assert!(exact_lines(p).is_some(), "{p}");
+        }
+        for p in [
+            "(?-m)^(?:GET|HEAD)$",
+            "^(?:a|ab|)$",
+            "^(GET|HEAD)$",
+            "(?i)^get$",
+            "^get",
+            "get$",
+            "^g.t$",
+            "^a\\nb$",
+            "^(?:a|b)$",
+            r"^\d$",
+            "^a$|^b$",
+        ] {
+            assert!(exact_lines(p).is_none(), "{p}");
+        }
+        let inputs: [&[u8]; 14] = [
+            b"",
+            b"\n",
+            b"\n\n",
+            b"GET",
+            b"get",
+            b"GET\n",
+            b"x\nGET",
+            b"HEAD\nGET",
+            b"GETS",
+            b"404",
+            b"a\n404\nb",
+            b"ab",
+            b"a\nab\n",
+            b"\x00a",
+        ];
+        for p in taken {
+            let re = compile(p).unwrap();
+            let o = op("rx", p);
+            for input in inputs {
+                let want = re.find(input).map(|m| m.as_bytes().to_vec());
+                let (hit, caps) = eval_capture(&*o, input);
+                assert_eq!(hit, want.is_some(), "{p} {input:?}");
+                if let Some(w) = want {
+                    assert_eq!(caps, vec![w], "{p} {input:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn whole_input_patterns_match_as_the_regex_does() {
         for p in [
