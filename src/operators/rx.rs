@@ -425,7 +425,8 @@ mod tests {
         assert!(!eval(&*o, b"\xbc\xbc"));
     }
 
-    /// The shortcut answers as the regex does, on inputs with newlines too.
+    /// Only `^`/`$` around literals take the shortcut, and it answers (and
+    /// captures) as the multi-line regex does, on inputs with newlines too.
     #[test]
     fn line_literal_patterns_match_as_the_regex_does() {
         let taken = ["^$", "^404$", "^(?:GET|HEAD)$", "^(?:a|ab)$", r"^\x00a$"];
@@ -477,6 +478,7 @@ mod tests {
         }
     }
 
+    /// The shortcut answers as the regex does, on inputs with newlines too.
     #[test]
     fn whole_input_patterns_match_as_the_regex_does() {
         for p in [

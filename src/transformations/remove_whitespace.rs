@@ -27,7 +27,7 @@ static TRIGGER_TABLE: [bool; 256] = {
     if let Some(set) = TRIGGERS {
         let mut b = 0;
         while b < 256 {
-            t[b] = set.contains_const(b as u8);
+            t[b] = set.contains(b as u8);
             b += 1;
         }
     }

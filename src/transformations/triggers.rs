@@ -78,12 +78,7 @@ impl ByteSet {
     }
 
     /// Whether `b` is in the set.
-    pub fn contains(&self, b: u8) -> bool {
-        self.contains_const(b)
-    }
-
-    /// [`ByteSet::contains`] for constant tables.
-    pub const fn contains_const(&self, b: u8) -> bool {
+    pub const fn contains(&self, b: u8) -> bool {
         self.0[(b >> 6) as usize] & (1 << (b & 63)) != 0
     }
 
