@@ -147,7 +147,6 @@ fn matches_whole_input(pattern: &str) -> bool {
     let Some(hir) = crate::prefilter::literals::parse(pattern) else {
         return false;
     };
-    let is_anchor = |h: &regex_syntax::hir::Hir, looks: &[Look]| matches!(h.kind(), HirKind::Look(l) if looks.contains(l));
     let is_dot_star = |h: &regex_syntax::hir::Hir| match h.kind() {
         HirKind::Repetition(r) => {
             r.min == 0
@@ -164,23 +163,38 @@ fn matches_whole_input(pattern: &str) -> bool {
         }
         _ => false,
     };
-    let parts: &[regex_syntax::hir::Hir] = match hir.kind() {
-        HirKind::Concat(parts) => parts,
-        _ => std::slice::from_ref(&hir),
+    let (first, rest, last) = anchored(&hir);
+    first.is_none_or(|l| matches!(l, Look::Start | Look::StartLF))
+        && last.is_none_or(|l| matches!(l, Look::End | Look::EndLF))
+        && matches!(rest, [only] if is_dot_star(only))
+}
+
+/// `hir` as a look-around assertion it starts with (`^`), the parts
+/// between, and one it ends with (`$`), each assertion if there is one.
+fn anchored(
+    hir: &regex_syntax::hir::Hir,
+) -> (
+    Option<regex_syntax::hir::Look>,
+    &[regex_syntax::hir::Hir],
+    Option<regex_syntax::hir::Look>,
+) {
+    use regex_syntax::hir::HirKind;
+    let look = |h: &regex_syntax::hir::Hir| match h.kind() {
+        HirKind::Look(l) => Some(*l),
+        _ => None,
     };
-    let (start, end) = ([Look::Start, Look::StartLF], [Look::End, Look::EndLF]);
-    let mut rest = parts;
-    if let [first, tail @ ..] = rest {
-        if is_anchor(first, &start) {
-            rest = tail;
-        }
+    let parts = match hir.kind() {
+        HirKind::Concat(parts) => parts.as_slice(),
+        _ => std::slice::from_ref(hir),
+    };
+    let (first, rest) = match parts.split_first() {
+        Some((f, rest)) if look(f).is_some() => (look(f), rest),
+        _ => (None, parts),
+    };
+    match rest.split_last() {
+        Some((l, mid)) if look(l).is_some() => (first, mid, look(l)),
+        _ => (first, rest, None),
     }
-    if let [head @ .., last] = rest {
-        if is_anchor(last, &end) {
-            rest = head;
-        }
-    }
-    matches!(rest, [only] if is_dot_star(only))
 }
 
 /// The literals `pattern` (as [`compile`] reads it in byte mode) matches
@@ -197,31 +211,20 @@ fn exact_lines(pattern: &str) -> Option<Lines> {
         return None;
     }
     let hir = crate::prefilter::literals::parse(pattern)?;
-    let HirKind::Concat(parts) = hir.kind() else {
-        return None;
-    };
-    let look = |h: &regex_syntax::hir::Hir| match h.kind() {
-        HirKind::Look(l) => Some(*l),
-        _ => None,
-    };
-    let (first, body, last) = match parts.as_slice() {
-        [a, b] => (look(a)?, None, look(b)?),
-        [a, body, b] => (look(a)?, Some(body), look(b)?),
-        _ => return None,
-    };
-    if (first, last) != (Look::StartLF, Look::EndLF) {
+    let (first, body, last) = anchored(&hir);
+    if (first, last) != (Some(Look::StartLF), Some(Look::EndLF)) {
         return None;
     }
-    let literals: Vec<Vec<u8>> = match body.map(|b| b.kind()) {
-        None => vec![Vec::new()],
-        Some(HirKind::Literal(l)) => vec![l.0.to_vec()],
-        Some(HirKind::Alternation(alts)) => alts
-            .iter()
-            .map(|a| match a.kind() {
-                HirKind::Literal(l) => Some(l.0.to_vec()),
-                _ => None,
-            })
-            .collect::<Option<_>>()?,
+    let literal = |h: &regex_syntax::hir::Hir| match h.kind() {
+        HirKind::Literal(l) => Some(l.0.to_vec()),
+        _ => None,
+    };
+    let literals: Vec<Vec<u8>> = match body {
+        [] => vec![Vec::new()],
+        [b] => match b.kind() {
+            HirKind::Alternation(alts) => alts.iter().map(literal).collect::<Option<_>>()?,
+            _ => vec![literal(b)?],
+        },
         _ => return None,
     };
     // A literal holding a newline could match across lines.
