@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use super::{Entry, Rule, RuleSet};
 use crate::prefilter::PrefilterBuilder;
+use crate::transformations::byte_classes::ByteClasses;
 use crate::transformations::triggers::{ByteSet, Triggers};
 use crate::transformations::Transformation;
 
@@ -77,6 +78,8 @@ pub struct RawCheck {
     pub bits: Vec<u32>,
     /// The links' preimage bytes.
     pub bytes: ByteSet,
+    /// `bytes` as [`Plan::classes`] (all of them until those are made).
+    pub classes: u64,
 }
 
 /// A transformation pipeline: its last transformation applied to a shorter
@@ -95,6 +98,9 @@ pub struct Pipe {
     /// a value without any of these bytes passes through every step
     /// unchanged (see [`crate::transformations::triggers`]).
     pub triggers: Triggers,
+    /// `triggers` as [`Plan::classes`] (`None`, as if the pipeline always
+    /// ran, until those are made).
+    pub classes: Option<u64>,
 }
 
 /// Values a slot holds.
@@ -126,8 +132,13 @@ pub struct Plan {
     /// Per slot: the pipelines whose values it holds, each with its
     /// triggers: for a `multiMatch` slot, those from the empty one to its
     /// own ([`Plan::path`]), otherwise its own alone. Worked out once here,
-    /// so filling a slot looks nothing up per value.
-    pub slot_paths: Vec<Vec<(u32, Triggers)>>,
+    /// so filling a slot looks nothing up per value. The triggers are
+    /// [`Plan::classes`] ([`Pipe::classes`]).
+    pub slot_paths: Vec<Vec<(u32, Option<u64>)>>,
+    /// The classes of every byte set the phase caches test values against
+    /// (pipelines' triggers, raw checks' bytes): a value's bytes are
+    /// recorded as its classes, one word.
+    pub classes: ByteClasses,
     /// Every pipeline and every start of one, as a tree (see [`Pipe`]).
     pub pipes: Vec<Pipe>,
     /// Per phase (0-4): the literal prefilter of the phase's links, if any
@@ -213,11 +224,13 @@ impl Default for Plan {
             tx_memo_questions: Vec::new(),
             slots: Vec::new(),
             slot_paths: Vec::new(),
+            classes: ByteClasses::default(),
             pipes: vec![Pipe {
                 parent: 0,
                 step: None,
                 step_id: 0,
                 triggers: Some(ByteSet::EMPTY),
+                classes: Some(0),
             }],
             prefilters: Default::default(),
             hints: CacheHints::default(),
@@ -234,15 +247,15 @@ impl Default for Plan {
 
 impl Plan {
     /// The pipelines a slot of pipeline `p` holds values of, each with its
-    /// triggers ([`Plan::slot_paths`]): with `multi`, those from the empty
-    /// one to `p`; otherwise `p` alone.
-    pub fn steps(&self, p: u32, multi: bool) -> Vec<(u32, Triggers)> {
+    /// triggers as classes ([`Plan::slot_paths`]): with `multi`, those from
+    /// the empty one to `p`; otherwise `p` alone.
+    pub fn steps(&self, p: u32, multi: bool) -> Vec<(u32, Option<u64>)> {
         let path = match multi {
             true => self.path(p),
             false => vec![p],
         };
         path.into_iter()
-            .map(|p| (p, self.pipes.get(p as usize).and_then(|x| x.triggers)))
+            .map(|p| (p, self.pipes.get(p as usize).and_then(|x| x.classes)))
             .collect()
     }
 
@@ -291,6 +304,7 @@ fn pipeline(
                     parent_triggers,
                     step_triggers,
                 ]),
+                classes: None,
             });
             next
         });
@@ -423,14 +437,15 @@ pub(crate) fn build(set: &mut RuleSet) {
         }
     }
     plan.targets = target_ids.len();
+    plan.gates = gates(set);
+    plan.scanned = scanned(set, plan.slots.len());
+    plan.raw_checks = raw_checks(set, plan.slots.len());
+    byte_classes(&mut plan);
     plan.slot_paths = plan
         .slots
         .iter()
         .map(|s| plan.steps(s.pipeline, s.multi))
         .collect();
-    plan.gates = gates(set);
-    plan.scanned = scanned(set, plan.slots.len());
-    plan.raw_checks = raw_checks(set, plan.slots.len());
     plan.own_min_len = own_sets
         .iter()
         .map(|l| l.iter().map(Vec::len).min().unwrap_or(0))
@@ -457,6 +472,24 @@ pub(crate) fn build(set: &mut RuleSet) {
         )
     });
     set.plan = plan;
+}
+
+/// [`Plan::classes`], and the pipelines' and raw checks' sets as classes.
+fn byte_classes(plan: &mut Plan) {
+    let mut sets: Vec<ByteSet> = plan.pipes.iter().filter_map(|p| p.triggers).collect();
+    let checks = plan.raw_checks.iter().flatten().flatten();
+    sets.extend(checks.map(|c| c.bytes));
+    // Equal sets make equal classes: each is compared once per byte.
+    sets.sort_unstable();
+    sets.dedup();
+    let classes = ByteClasses::new(&sets);
+    for p in &mut plan.pipes {
+        p.classes = p.triggers.map(|t| classes.mask(&t));
+    }
+    for c in plan.raw_checks.iter_mut().flatten().flatten() {
+        c.classes = classes.mask(&c.bytes);
+    }
+    plan.classes = classes;
 }
 
 /// The names of `r`'s transformations, in order.
@@ -501,6 +534,7 @@ fn raw_checks(set: &RuleSet, slots: usize) -> [Vec<Option<RawCheck>>; 5] {
                         Some(RawCheck {
                             bits: Vec::new(),
                             bytes: ByteSet::EMPTY,
+                            classes: u64::MAX,
                         })
                     });
                     match (r.plan.bit, r.plan.raw, check.as_mut()) {
@@ -718,6 +752,41 @@ mod tests {
         assert_eq!(plans[4].slot, plans[2].slot);
         assert!(plans[2].bit.is_some() && plans[3].bit.is_none() && plans[4].bit.is_some());
         assert_ne!(plans[2].bit, plans[4].bit);
+    }
+
+    /// CRS's trigger and raw-check sets fit in 64 byte classes, so every
+    /// question the phase cache asks in classes gets the byte sets' answer.
+    #[test]
+    fn crs_byte_classes_answer_as_the_byte_sets_do() {
+        let waf = crs();
+        let plan = &waf.rules.plan;
+        let c = &plan.classes;
+        assert!(c.len() > 8 && c.len() < 64, "{} classes", c.len());
+        let mut sets: Vec<(ByteSet, u64)> = plan
+            .pipes
+            .iter()
+            .map(|p| (p.triggers, p.classes))
+            .filter_map(|(t, m)| Some((t?, m.expect("classes for every trigger set"))))
+            .collect();
+        assert!(sets.len() > 20);
+        let checks = plan.raw_checks.iter().flatten().flatten();
+        sets.extend(checks.map(|r| (r.bytes, r.classes)));
+        let mut rng = crate::test_rng::Rng(0xc1a55);
+        for _ in 0..2_000 {
+            let v: Vec<u8> = (0..rng.below(6)).map(|_| rng.below(256) as u8).collect();
+            for (set, mask) in &sets {
+                assert_eq!(
+                    c.of(&v) & mask != 0,
+                    ByteSet::of(&v).intersects(set),
+                    "{v:?}"
+                );
+            }
+        }
+        // A pipeline without triggers keeps none in classes either.
+        assert!(plan
+            .pipes
+            .iter()
+            .all(|p| p.triggers.is_some() == p.classes.is_some()));
     }
 
     #[test]

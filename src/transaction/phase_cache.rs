@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::prefilter::Prefilter;
 use crate::rules::plan::{CacheHints, Pipe, Plan, RawCheck, Slot};
 use crate::rules::Rule;
-use crate::transformations::triggers::{ByteSet, Triggers};
+use crate::transformations::byte_classes::ByteClasses;
 use crate::variables::{Item, TxData};
 
 /// "Not scanned": the value has no prefilter bits (every operator runs).
@@ -83,19 +83,19 @@ pub(super) struct PhaseCache<'d> {
     raw_checks: &'d [Option<RawCheck>],
     /// This phase's stamp: the cells below it wrote are its own.
     stamp: u64,
-    /// Per target list (group), once its targets are collected: the bytes
-    /// of all its raw values. A slot whose pipeline needs none of them
-    /// holds exactly the raw values.
-    groups: Cells<ByteSet>,
+    /// Per target list (group), once its targets are collected: the byte
+    /// classes ([`Plan::classes`]) of all its raw values. A slot whose
+    /// pipeline needs none of them holds exactly the raw values.
+    groups: Cells<u64>,
     /// Per group: its raw values' entries, made once for every such slot,
     /// and whether they are scanned.
     group_raw: Cells<(u32, u32, bool)>,
     /// Entries of each slot: a range of `entries`.
     slots: Cells<(u32, u32)>,
     /// Items of each target (see [`Plan::group_targets`]): a range of
-    /// `target_items`, collected once per phase, and the bytes of their
-    /// raw values. A group reads its targets' items where they are.
-    targets: Cells<(u32, u32, ByteSet)>,
+    /// `target_items`, collected once per phase, and the byte classes of
+    /// their raw values. A group reads its targets' items where they are.
+    targets: Cells<(u32, u32, u64)>,
     /// Per target: the entries of its raw values, once made for a group
     /// (a range of `entries`), and whether they are scanned. Target lists
     /// share targets, so another list copies them instead of making them.
@@ -141,9 +141,10 @@ struct Transformed {
     /// any slot, or as the start of a longer pipeline, is transformed once.
     table: Vec<u32>,
     width: usize,
-    /// Per row: the bytes its raw value contains, so pipelines whose
-    /// triggers it lacks are known to leave it unchanged without running.
-    row_bytes: Vec<ByteSet>,
+    /// Per row: the byte classes ([`Plan::classes`]) of its raw value, so
+    /// pipelines whose triggers it lacks are known to leave it unchanged
+    /// without running.
+    row_bytes: Vec<u64>,
 }
 
 /// A value of [`Transformed::arena`].
@@ -164,8 +165,8 @@ struct Stored {
 }
 
 impl Transformed {
-    /// The row of `raw`, made on first use.
-    fn row(&mut self, raw: &[u8]) -> u32 {
+    /// The row of `raw`, made on first use (its bytes as `classes`).
+    fn row(&mut self, raw: &[u8], classes: &ByteClasses) -> u32 {
         let next = (self.table.len() / self.width.max(1)) as u32;
         let row = *self
             .rows
@@ -174,7 +175,7 @@ impl Transformed {
         if row == next {
             let at = self.table.len();
             self.table.resize(at + self.width, UNSET);
-            self.row_bytes.push(ByteSet::of(raw));
+            self.row_bytes.push(classes.of(raw));
             // The raw value's entry, made now: most pipelines end at it.
             let i = self.push(Val::Raw);
             self.table[at] = i;
@@ -183,12 +184,12 @@ impl Transformed {
     }
 
     /// The arena index of `row`'s raw value through pipeline `p`, when the
-    /// value lacks every trigger byte of `p` (the raw value itself).
+    /// value lacks every trigger class of `p` (the raw value itself).
     #[inline]
-    fn untouched(&self, triggers: Option<ByteSet>, row: u32) -> Option<u32> {
+    fn untouched(&self, triggers: Option<u64>, row: u32) -> Option<u32> {
         let t = triggers?;
         let bytes = self.row_bytes.get(row as usize)?;
-        if bytes.intersects(&t) {
+        if bytes & t != 0 {
             return None;
         }
         self.table
@@ -222,7 +223,7 @@ impl Transformed {
         // value as it is, so it is the raw value's entry.
         if let Some(i) = pipes
             .get(p as usize)
-            .and_then(|x| self.untouched(x.triggers, row))
+            .and_then(|x| self.untouched(x.classes, row))
         {
             self.table[at] = i;
             return i;
@@ -295,13 +296,13 @@ impl Transformed {
         }
     }
 
-    /// Whether the raw value of `row` (`raw`) holds a byte or, by its scan
-    /// (made now if not yet), a bit of `check`.
+    /// Whether the raw value of `row` (`raw`) holds a byte (class) or, by
+    /// its scan (made now if not yet), a bit of `check`.
     fn raw_passes(&mut self, row: u32, raw: &[u8], pre: &Prefilter, check: &RawCheck) -> bool {
         if self
             .row_bytes
             .get(row as usize)
-            .is_none_or(|b| b.intersects(&check.bytes))
+            .is_none_or(|b| b & check.classes != 0)
         {
             return true;
         }
@@ -392,10 +393,10 @@ impl<'c, 'd> SlotView<'c, 'd> {
 /// that each phase reuses the memory of the one before.
 #[derive(Default)]
 pub(super) struct Buffers {
-    groups: Cells<ByteSet>,
+    groups: Cells<u64>,
     group_raw: Cells<(u32, u32, bool)>,
     slots: Cells<(u32, u32)>,
-    targets: Cells<(u32, u32, ByteSet)>,
+    targets: Cells<(u32, u32, u64)>,
     target_raw: Cells<(u32, u32, bool)>,
     /// Always empty here: items borrow the phase's data.
     target_items: Vec<Item<'static>>,
@@ -405,7 +406,7 @@ pub(super) struct Buffers {
     bits: Vec<u64>,
     rows: FxHashMap<(usize, usize), u32>,
     table: Vec<u32>,
-    row_bytes: Vec<ByteSet>,
+    row_bytes: Vec<u64>,
 }
 
 impl Buffers {
@@ -650,19 +651,19 @@ impl<'d> PhaseCache<'d> {
             .plan
             .pipes
             .get(pipeline as usize)
-            .and_then(|x| x.triggers);
+            .and_then(|x| x.classes);
         let pre = self
             .prefilter
             .filter(|_| self.scanned.get(slot as usize) == Some(&true));
         if let Some(t) = triggers {
-            if !bytes.intersects(&t) {
+            if bytes & t == 0 {
                 return self.raw_entries(group, ids, pre);
             }
         }
         // multiMatch: the value before the pipeline and after each step
         // that changed it; otherwise the end result only.
         let made;
-        let steps: &[(u32, Triggers)] = match plan.slot_paths.get(slot as usize) {
+        let steps: &[(u32, Option<u64>)] = match plan.slot_paths.get(slot as usize) {
             Some(path) if !path.is_empty() => path,
             // A plan always has them; should one be missing, it is made here.
             _ => {
@@ -704,7 +705,7 @@ impl<'d> PhaseCache<'d> {
                 let mut last = None;
                 for &(p, triggers) in steps {
                     let untouched = match (triggers, bytes) {
-                        (Some(t), Some(b)) => !b.intersects(&t),
+                        (Some(t), Some(b)) => b & t == 0,
                         _ => false,
                     };
                     let (v, origin) = match raw {
@@ -727,12 +728,12 @@ impl<'d> PhaseCache<'d> {
     }
 
     /// Collects the targets of group `group` (`r`'s, numbered `ids`) not
-    /// collected yet; the bytes of the group's raw values.
-    fn collect_group(&mut self, group: u32, ids: &[u32], r: &Rule) -> ByteSet {
+    /// collected yet; the byte classes of the group's raw values.
+    fn collect_group(&mut self, group: u32, ids: &[u32], r: &Rule) -> u64 {
         // A list is numbered from the targets of the rules that share it
         // (equal lists, equal targets): one number per target.
         debug_assert_eq!(ids.len(), r.targets.len());
-        let mut bytes = ByteSet::EMPTY;
+        let mut bytes = 0;
         for (&id, t) in ids.iter().zip(&r.targets) {
             let id = id as usize;
             let b = match self.targets.get(id, self.stamp) {
@@ -742,12 +743,12 @@ impl<'d> PhaseCache<'d> {
                     // than once per group or slot.
                     let from = self.target_items.len();
                     self.data.collect(t, &mut self.target_items);
-                    let mut b = ByteSet::EMPTY;
+                    let mut b = 0;
                     for item in &self.target_items[from..] {
-                        let row = self.values.row(&item.value);
+                        let row = self.values.row(&item.value, &self.plan.classes);
                         self.target_rows.push(row);
                         if let Some(rb) = self.values.row_bytes.get(row as usize) {
-                            b = b.union(*rb);
+                            b |= rb;
                         }
                     }
                     let to = self.target_items.len() as u32;
@@ -755,7 +756,7 @@ impl<'d> PhaseCache<'d> {
                     b
                 }
             };
-            bytes = bytes.union(b);
+            bytes |= b;
         }
         self.groups.set(group as usize, self.stamp, bytes);
         bytes
@@ -836,7 +837,7 @@ impl<'d> PhaseCache<'d> {
     /// `raw` (request/response data, unchanged for the phase) through
     /// pipeline `pipeline`, for rules outside any slot.
     pub fn transformed<'a>(&'a mut self, pipeline: u32, raw: &'a [u8]) -> &'a [u8] {
-        let row = self.values.row(raw);
+        let row = self.values.row(raw, &self.plan.classes);
         let i = self.values.index_of(&self.plan.pipes, pipeline, row, raw);
         self.values.value(i, raw)
     }

@@ -20,6 +20,7 @@ use triggers::Triggers;
 mod base64_decode;
 mod base64_decode_ext;
 mod base64_encode;
+pub(crate) mod byte_classes;
 pub(crate) mod bytes;
 pub(crate) mod cmd_line;
 mod compress_whitespace;

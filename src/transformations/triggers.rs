@@ -13,7 +13,7 @@
 //! against the transformation itself.
 
 /// A set of byte values (256 bits).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSet([u64; 4]);
 
 impl ByteSet {
