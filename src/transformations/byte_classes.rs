@@ -60,9 +60,15 @@ impl ByteClasses {
     /// The classes of the bytes of `value`.
     #[inline]
     pub fn of(&self, value: &[u8]) -> u64 {
-        value
-            .iter()
-            .fold(0, |acc, &b| acc | self.bit[usize::from(b)])
+        let bit = |b: u8| self.bit[usize::from(b)];
+        // Four bytes a round: the loop's own count and branch, a third of
+        // the work byte by byte, are paid once for four.
+        let mut quads = value.chunks_exact(4);
+        let mut acc = 0;
+        for q in &mut quads {
+            acc |= bit(q[0]) | bit(q[1]) | bit(q[2]) | bit(q[3]);
+        }
+        quads.remainder().iter().fold(acc, |acc, &b| acc | bit(b))
     }
 
     /// The classes of the bytes of `set`: a value whose classes meet these
