@@ -13,6 +13,7 @@ pub(crate) mod automaton;
 mod dense;
 pub(crate) mod literals;
 pub(crate) mod preimage;
+pub(crate) mod starts;
 
 use std::collections::HashMap;
 
