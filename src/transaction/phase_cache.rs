@@ -144,7 +144,7 @@ struct Transformed {
     /// Per row: the byte classes ([`Plan::classes`]) of its raw value, so
     /// pipelines whose triggers it lacks are known to leave it unchanged
     /// without running.
-    row_bytes: Vec<u64>,
+    row_classes: Vec<u64>,
 }
 
 /// A value of [`Transformed::arena`].
@@ -175,7 +175,7 @@ impl Transformed {
         if row == next {
             let at = self.table.len();
             self.table.resize(at + self.width, UNSET);
-            self.row_bytes.push(classes.of(raw));
+            self.row_classes.push(classes.of(raw));
             // The raw value's entry, made now: most pipelines end at it.
             let i = self.push(Val::Raw);
             self.table[at] = i;
@@ -188,7 +188,7 @@ impl Transformed {
     #[inline]
     fn untouched(&self, triggers: Option<u64>, row: u32) -> Option<u32> {
         let t = triggers?;
-        let bytes = self.row_bytes.get(row as usize)?;
+        let bytes = self.row_classes.get(row as usize)?;
         if bytes & t != 0 {
             return None;
         }
@@ -300,7 +300,7 @@ impl Transformed {
     /// its scan (made now if not yet), a bit of `check`.
     fn raw_passes(&mut self, row: u32, raw: &[u8], pre: &Prefilter, check: &RawCheck) -> bool {
         if self
-            .row_bytes
+            .row_classes
             .get(row as usize)
             .is_none_or(|b| b & check.classes != 0)
         {
@@ -406,13 +406,13 @@ pub(super) struct Buffers {
     bits: Vec<u64>,
     rows: FxHashMap<(usize, usize), u32>,
     table: Vec<u32>,
-    row_bytes: Vec<u64>,
+    row_classes: Vec<u64>,
 }
 
 impl Buffers {
     /// Empties every vector, keeping its memory (no request byte stays in a
     /// buffer handed to another transaction). The per-phase cells stay as
-    /// they are: they hold positions, counts and which bytes values held
+    /// they are: they hold positions, counts and which byte classes values held
     /// (never the values), and the next phase's stamp leaves them all
     /// empty (see [`Cells`]).
     pub fn clear(&mut self) {
@@ -423,7 +423,7 @@ impl Buffers {
         self.bits.clear();
         self.rows.clear();
         self.table.clear();
-        self.row_bytes.clear();
+        self.row_classes.clear();
     }
 
     /// Whether the vectors sized by the request (not by the rule set) are here.
@@ -452,7 +452,7 @@ impl Buffers {
         swap(&mut self.arena, &mut other.arena);
         swap(&mut self.bits, &mut other.bits);
         swap(&mut self.table, &mut other.table);
-        swap(&mut self.row_bytes, &mut other.row_bytes);
+        swap(&mut self.row_classes, &mut other.row_classes);
         // Rule-set sized, but about 80 bytes a target list and 16 a slot:
         // not worth holding in a transaction that waits for its response.
         swap(&mut self.groups, &mut other.groups);
@@ -542,7 +542,7 @@ impl<'d> PhaseCache<'d> {
                 rows: b.rows,
                 table: b.table,
                 width: plan.pipes.len().max(1),
-                row_bytes: b.row_bytes,
+                row_classes: b.row_classes,
             },
         }
     }
@@ -569,7 +569,7 @@ impl<'d> PhaseCache<'d> {
             bits: v.bits,
             rows: v.rows,
             table: v.table,
-            row_bytes: v.row_bytes,
+            row_classes: v.row_classes,
         }
     }
 
@@ -695,7 +695,7 @@ impl<'d> PhaseCache<'d> {
                 }
                 // The raw value's bytes and entry, read once for every step:
                 // most steps leave most values as they are.
-                let bytes = self.values.row_bytes.get(row as usize).copied();
+                let bytes = self.values.row_classes.get(row as usize).copied();
                 let raw = self
                     .values
                     .table
@@ -747,7 +747,7 @@ impl<'d> PhaseCache<'d> {
                     for item in &self.target_items[from..] {
                         let row = self.values.row(&item.value, &self.plan.classes);
                         self.target_rows.push(row);
-                        if let Some(rb) = self.values.row_bytes.get(row as usize) {
+                        if let Some(rb) = self.values.row_classes.get(row as usize) {
                             b |= rb;
                         }
                     }

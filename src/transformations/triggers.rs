@@ -4,8 +4,9 @@
 //! URL-decode, lowercase or entity-decode. Each transformation declares its
 //! *triggers*: a set of bytes such that a value containing none of them is
 //! returned as it is. The phase cache records the bytes present in each
-//! value once, and skips every pipeline whose steps' triggers it lacks
-//! (see `transaction/phase_cache.rs`). A transformation that may change any
+//! value once (as byte classes, see `super::byte_classes`), and skips every
+//! pipeline whose steps' triggers it lacks (see
+//! `transaction/phase_cache.rs`). A transformation that may change any
 //! value (`t:length`, `t:md5`, ...) declares no set and always runs.
 //!
 //! A trigger set may be larger than needed (the step then merely runs), but
