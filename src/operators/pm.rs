@@ -49,9 +49,7 @@ impl Pm {
         };
         let min_len = others.iter().map(|p| p.len()).min().unwrap_or(0);
         let starts = match &matcher {
-            Some(Literals::Nfa(_)) => {
-                Starts::new(&others.iter().map(|p| p.as_bytes()).collect::<Vec<_>>())
-            }
+            Some(Literals::Nfa(_)) => Starts::new(&others),
             _ => None,
         };
         let phrases = phrases.into_iter().map(String::into_bytes).collect();
