@@ -19,6 +19,12 @@ pub trait MacroResolver {
     fn resolve_ref(&self, r: &MacroRef, out: &mut Vec<u8>) -> bool {
         self.resolve(&r.collection, r.key.as_deref(), out)
     }
+
+    /// The value `r` names where it is stored, when the resolver keeps it
+    /// as it would expand (`None`: expand it with [`MacroResolver::resolve_ref`]).
+    fn stored(&self, _r: &MacroRef) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// A `%{COLLECTION.key}` reference of a template.
@@ -142,6 +148,16 @@ impl MacroString {
     /// True when the template has no `%{...}` reference.
     pub fn is_constant(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
+    }
+
+    /// The expansion borrowed from `r`'s storage, when the text is one
+    /// reference and nothing else (`%{tx.allowed_methods}`) and `r` keeps
+    /// its value (see [`MacroResolver::stored`]): no copy to make.
+    pub fn lone_stored<'r>(&self, r: &'r dyn MacroResolver) -> Option<&'r [u8]> {
+        match self.parts.as_slice() {
+            [Part::Var(m)] => r.stored(m),
+            _ => None,
+        }
     }
 
     /// Expands into bytes.

@@ -164,11 +164,16 @@ impl Arg {
         self.0.is_constant().then(|| self.0.raw().as_bytes())
     }
 
-    /// The argument with macros expanded (borrowed when constant; expanded
-    /// once per rule link when the context carries a cache).
+    /// The argument with macros expanded (borrowed when constant or one TX
+    /// variable; otherwise expanded once per rule link when the context
+    /// carries a cache).
     pub(crate) fn value<'s>(&'s self, ctx: &OpContext<'s>) -> Cow<'s, [u8]> {
         if self.0.is_constant() {
             return self.0.expand_bytes(ctx.macros);
+        }
+        // One TX variable (`%{tx.allowed_methods}`): read where it is.
+        if let Some(v) = self.0.lone_stored(ctx.macros) {
+            return Cow::Borrowed(v);
         }
         match ctx.arg {
             Some(cell) => Cow::Borrowed(

@@ -25,6 +25,14 @@ impl MacroResolver for TxVars {
     fn resolve(&self, collection: &str, key: Option<&str>, out: &mut Vec<u8>) -> bool {
         Var::from_name(collection).is_some_and(|var| self.resolve_var(var, key, out))
     }
+
+    /// TX values by the key as stored, as `resolve_ref` expands them.
+    fn stored(&self, r: &MacroRef) -> Option<&[u8]> {
+        match (r.var, &r.key) {
+            (Some(Var::Tx), Some(_)) => self.tx.get_hinted(&r.lower_key, &r.hint.0),
+            _ => None,
+        }
+    }
 }
 
 impl TxVars {
@@ -102,5 +110,27 @@ mod tests {
             m.expand_bytes(&b).into_owned(),
             b"b-score|b-other||b-z|b-0||"
         );
+    }
+
+    /// A lone TX reference is read where it is stored, as it would expand;
+    /// anything else (text around it, another collection, a missing key) is
+    /// left to the expansion.
+    #[test]
+    fn lone_tx_references_are_borrowed_as_they_expand() {
+        let mut v = TxVars::default();
+        v.tx.set_bytes(b"allowed_methods", b"GET HEAD POST");
+        v.env.set_bytes(b"coraza_resolve_test", b"e");
+        let lone = MacroString::parse("%{tx.Allowed_Methods}");
+        assert_eq!(lone.lone_stored(&v), Some(&b"GET HEAD POST"[..]));
+        assert_eq!(lone.lone_stored(&v), Some(&*lone.expand_bytes(&v)));
+        for text in [
+            "|%{tx.allowed_methods}|",
+            "%{tx.missing}",
+            "%{env.coraza_resolve_test}",
+            "%{TX}",
+            "constant",
+        ] {
+            assert_eq!(MacroString::parse(text).lone_stored(&v), None, "{text}");
+        }
     }
 }
