@@ -295,6 +295,31 @@ fn pipelines_that_meet_on_a_value_share_their_next_step_and_no_other() {
 }
 
 #[test]
+fn a_step_runs_on_what_the_step_before_made_not_on_the_raw_value() {
+    // "%41" has no upper-case letter, but urlDecode makes one: lowercase
+    // must run on "A" (a step is only skipped when the value it reads
+    // lacks its triggers). On "%61", urlDecode makes "a", which lowercase
+    // leaves alone: multiMatch reports it once.
+    let w = waf(r#"
+        SecRule ARGS "@rx ^(?:%[46]1|A|a)$" "id:1,phase:1,pass,log,t:urlDecode,t:lowercase,multiMatch"
+        SecRule ARGS "@streq a" "id:2,phase:1,pass,log,t:urlDecode,t:lowercase"
+    "#);
+    let values = |tx: &Transaction, i: usize| -> Vec<String> {
+        tx.matched_rules()[i]
+            .matched
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.value).into_owned())
+            .collect()
+    };
+    let tx = get(&w, "/?x=%2541", &[]);
+    assert_eq!(ids(&tx), vec![1, 2]);
+    assert_eq!(values(&tx, 0), ["%41", "A", "a"]);
+    let tx = get(&w, "/?x=%2561", &[]);
+    assert_eq!(ids(&tx), vec![1, 2]);
+    assert_eq!(values(&tx, 0), ["%61", "a"]);
+}
+
+#[test]
 fn values_passed_over_before_their_pipeline_are_those_it_cannot_make_match() {
     // A raw value is only transformed for these rules when it holds what
     // `urlDecodeUni,cmdLine` needs to make `../`: the literal, `%`, `+`, a

@@ -101,6 +101,12 @@ pub struct Pipe {
     /// `triggers` as [`Plan::classes`] (`None`, as if the pipeline always
     /// ran, until those are made).
     pub classes: Option<u64>,
+    /// What the last transformation alone needs to change a value (`None`:
+    /// not known, it always runs).
+    pub step_triggers: Triggers,
+    /// `step_triggers` as [`Plan::classes`] (`None` until those are made):
+    /// a value made on the way lacking them is the pipeline's value too.
+    pub step_classes: Option<u64>,
 }
 
 /// Values a slot holds.
@@ -231,6 +237,8 @@ impl Default for Plan {
                 step_id: 0,
                 triggers: Some(ByteSet::EMPTY),
                 classes: Some(0),
+                step_triggers: None,
+                step_classes: None,
             }],
             prefilters: Default::default(),
             hints: CacheHints::default(),
@@ -305,6 +313,8 @@ fn pipeline(
                     step_triggers,
                 ]),
                 classes: None,
+                step_triggers,
+                step_classes: None,
             });
             next
         });
@@ -477,6 +487,7 @@ pub(crate) fn build(set: &mut RuleSet) {
 /// [`Plan::classes`], and the pipelines' and raw checks' sets as classes.
 fn byte_classes(plan: &mut Plan) {
     let mut sets: Vec<ByteSet> = plan.pipes.iter().filter_map(|p| p.triggers).collect();
+    sets.extend(plan.pipes.iter().filter_map(|p| p.step_triggers));
     let checks = plan.raw_checks.iter().flatten().flatten();
     sets.extend(checks.map(|c| c.bytes));
     // Equal sets make equal classes: each is compared once per byte.
@@ -485,6 +496,7 @@ fn byte_classes(plan: &mut Plan) {
     let classes = ByteClasses::new(&sets);
     for p in &mut plan.pipes {
         p.classes = p.triggers.map(|t| classes.mask(&t));
+        p.step_classes = p.step_triggers.map(|t| classes.mask(&t));
     }
     for c in plan.raw_checks.iter_mut().flatten().flatten() {
         c.classes = classes.mask(&c.bytes);
@@ -769,6 +781,8 @@ mod tests {
             .filter_map(|(t, m)| Some((t?, m.expect("classes for every trigger set"))))
             .collect();
         assert!(sets.len() > 20);
+        let steps = plan.pipes.iter().map(|p| (p.step_triggers, p.step_classes));
+        sets.extend(steps.filter_map(|(t, m)| Some((t?, m.expect("classes for every step")))));
         let checks = plan.raw_checks.iter().flatten().flatten();
         sets.extend(checks.map(|r| (r.bytes, r.classes)));
         let mut rng = crate::test_rng::Rng(0xc1a55);
@@ -782,11 +796,11 @@ mod tests {
                 );
             }
         }
-        // A pipeline without triggers keeps none in classes either.
-        assert!(plan
-            .pipes
-            .iter()
-            .all(|p| p.triggers.is_some() == p.classes.is_some()));
+        // A pipeline or step without triggers keeps none in classes either.
+        assert!(plan.pipes.iter().all(|p| {
+            p.triggers.is_some() == p.classes.is_some()
+                && p.step_triggers.is_some() == p.step_classes.is_some()
+        }));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::prefilter::Prefilter;
-use crate::rules::plan::{CacheHints, Pipe, Plan, RawCheck, Slot};
+use crate::rules::plan::{CacheHints, Plan, RawCheck, Slot};
 use crate::rules::Rule;
 use crate::transformations::byte_classes::ByteClasses;
 use crate::variables::{Item, TxData};
@@ -162,6 +162,9 @@ struct Stored {
     /// value made before it from the same value, or [`UNSET`] (a list per
     /// value, most one or two long).
     made_by: (u32, u32),
+    /// Its byte classes ([`Plan::classes`]): a step whose trigger classes
+    /// it lacks leaves it as it is, without running.
+    classes: u64,
 }
 
 impl Transformed {
@@ -175,9 +178,10 @@ impl Transformed {
         if row == next {
             let at = self.table.len();
             self.table.resize(at + self.width, UNSET);
-            self.row_classes.push(classes.of(raw));
+            let c = classes.of(raw);
+            self.row_classes.push(c);
             // The raw value's entry, made now: most pipelines end at it.
-            let i = self.push(Val::Raw);
+            let i = self.push(Val::Raw, c);
             self.table[at] = i;
         }
         row
@@ -202,22 +206,23 @@ impl Transformed {
     /// transforming it on first use (from the result of `p`'s parent).
     /// Most calls find it made: that check is inlined where it is asked.
     #[inline]
-    fn index_of(&mut self, pipes: &[Pipe], p: u32, row: u32, raw: &[u8]) -> u32 {
+    fn index_of(&mut self, plan: &Plan, p: u32, row: u32, raw: &[u8]) -> u32 {
         let at = row as usize * self.width + p as usize;
         match self.table.get(at) {
             Some(&i) if i != UNSET => i,
-            _ => self.make(pipes, p, row, raw),
+            _ => self.make(plan, p, row, raw),
         }
     }
 
     /// [`Transformed::index_of`] when the table has no index yet.
     #[inline(never)]
-    fn make(&mut self, pipes: &[Pipe], p: u32, row: u32, raw: &[u8]) -> u32 {
+    fn make(&mut self, plan: &Plan, p: u32, row: u32, raw: &[u8]) -> u32 {
+        let pipes = &plan.pipes;
         let at = row as usize * self.width + p as usize;
         if self.table.get(at).is_none() || p as usize >= self.width {
             // Rows come from `row` and pipelines from the plan, so this
             // cannot happen; should it, the value goes untransformed.
-            return self.push(Val::Raw);
+            return self.push(Val::Raw, u64::MAX);
         }
         // None of the pipeline's trigger bytes: every step would return the
         // value as it is, so it is the raw value's entry.
@@ -233,12 +238,21 @@ impl Transformed {
             .and_then(|x| x.step.map(|s| (x.parent, s, x.step_id)))
         else {
             // The empty pipeline: the raw value.
-            let i = self.push(Val::Raw);
+            let c = self.row_classes.get(row as usize).copied();
+            let i = self.push(Val::Raw, c.unwrap_or(u64::MAX));
             self.table[at] = i;
             return i;
         };
-        let parent = self.index_of(pipes, parent, row, raw);
+        let parent = self.index_of(plan, parent, row, raw);
         let from = self.origin(parent);
+        // The value lacks every trigger class of the step (as a value an
+        // earlier step made may, where the raw value had them): the step
+        // would return it as it is.
+        let step_classes = pipes.get(p as usize).and_then(|x| x.step_classes);
+        if step_classes.is_some_and(|t| self.arena[from as usize].classes & t == 0) {
+            self.table[at] = parent;
+            return parent;
+        }
         // Another pipeline applied this step to the same value already.
         if let Some(i) = self.made(from, step_id) {
             self.table[at] = i;
@@ -248,12 +262,13 @@ impl Transformed {
         let out = step(before);
         // Owned outputs always differ; borrowed ones are the input or a
         // shorter piece of it (see `transformations::is_changed`).
-        let val = if crate::transformations::is_changed(before, &out) {
-            Val::Own(out.into_owned())
+        let (val, classes) = if crate::transformations::is_changed(before, &out) {
+            let c = plan.classes.of(&out);
+            (Val::Own(out.into_owned()), c)
         } else {
-            Val::Same(from)
+            (Val::Same(from), self.arena[from as usize].classes)
         };
-        let i = self.push(val);
+        let i = self.push(val, classes);
         self.table[at] = i;
         let before = self.arena[from as usize].made_from;
         self.arena[i as usize].made_by = (step_id, before);
@@ -274,15 +289,16 @@ impl Transformed {
         None
     }
 
-    /// Stores `val`; its arena index.
+    /// Stores `val`, of byte classes `classes`; its arena index.
     #[inline]
-    fn push(&mut self, val: Val) -> u32 {
+    fn push(&mut self, val: Val, classes: u64) -> u32 {
         let i = self.arena.len() as u32;
         self.arena.push(Stored {
             val,
             scan: UNSCANNED,
             made_from: UNSET,
             made_by: (UNSET, UNSET),
+            classes,
         });
         i
     }
@@ -711,7 +727,7 @@ impl<'d> PhaseCache<'d> {
                     let (v, origin) = match raw {
                         Some(raw) if untouched => (raw, raw),
                         _ => {
-                            let v = self.values.index_of(&self.plan.pipes, p, row, &item.value);
+                            let v = self.values.index_of(self.plan, p, row, &item.value);
                             (v, self.values.origin(v))
                         }
                     };
@@ -829,7 +845,7 @@ impl<'d> PhaseCache<'d> {
             return;
         };
         // Every row starts with its raw value's entry (see `row`).
-        let v = self.values.index_of(&self.plan.pipes, 0, row, &item.value);
+        let v = self.values.index_of(self.plan, 0, row, &item.value);
         self.entries
             .push(entry(&mut self.values, n, v, &item.value, pre));
     }
@@ -838,7 +854,7 @@ impl<'d> PhaseCache<'d> {
     /// pipeline `pipeline`, for rules outside any slot.
     pub fn transformed<'a>(&'a mut self, pipeline: u32, raw: &'a [u8]) -> &'a [u8] {
         let row = self.values.row(raw, &self.plan.classes);
-        let i = self.values.index_of(&self.plan.pipes, pipeline, row, raw);
+        let i = self.values.index_of(self.plan, pipeline, row, raw);
         self.values.value(i, raw)
     }
 }
