@@ -24,6 +24,15 @@ fn ids(tx: &Transaction) -> Vec<u64> {
     tx.matched_rules().iter().map(|m| m.id).collect()
 }
 
+/// The values the `i`th matched rule reports, in order.
+fn values(tx: &Transaction, i: usize) -> Vec<String> {
+    tx.matched_rules()[i]
+        .matched
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.value).into_owned())
+        .collect()
+}
+
 #[test]
 fn chain_matches_only_when_every_link_matches() {
     let w = waf(r#"
@@ -212,18 +221,11 @@ fn multi_match_sees_every_changed_step_in_order() {
         SecRule ARGS "@rx ^ab$" "id:3,phase:1,pass,log,t:urlDecode,t:lowercase"
     "#);
     let tx = get(&w, "/?x=%2541b", &[]);
-    let values = |i: usize| -> Vec<String> {
-        tx.matched_rules()[i]
-            .matched
-            .iter()
-            .map(|m| String::from_utf8_lossy(&m.value).into_owned())
-            .collect()
-    };
     assert_eq!(ids(&tx), vec![1, 2, 3]);
-    assert_eq!(values(0), ["%41b", "Ab", "ab"]);
-    assert_eq!(values(1), ["%41b", "Ab", "ab"]);
+    assert_eq!(values(&tx, 0), ["%41b", "Ab", "ab"]);
+    assert_eq!(values(&tx, 1), ["%41b", "Ab", "ab"]);
     // The operator's input, as ModSecurity v3 and Coraza report it.
-    assert_eq!(values(2), ["ab"]);
+    assert_eq!(values(&tx, 2), ["ab"]);
 }
 
 #[test]
@@ -235,13 +237,6 @@ fn a_target_list_with_values_the_pipeline_leaves_alone_reads_them_raw() {
         SecRule ARGS "@streq A" "id:2,phase:1,pass,log,t:urlDecode"
         SecRule ARGS "@streq A" "id:3,phase:1,pass,log,t:urlDecode,multiMatch"
     "#);
-    let values = |tx: &Transaction, i: usize| -> Vec<String> {
-        tx.matched_rules()[i]
-            .matched
-            .iter()
-            .map(|m| String::from_utf8_lossy(&m.value).into_owned())
-            .collect()
-    };
     let tx = get(&w, "/?a=plain&b=x", &[]);
     assert_eq!((ids(&tx), values(&tx, 0)), (vec![1], vec!["plain".into()]));
     let tx = get(&w, "/?a=plain&b=%2541", &[]);
@@ -304,13 +299,6 @@ fn a_step_runs_on_what_the_step_before_made_not_on_the_raw_value() {
         SecRule ARGS "@rx ^(?:%[46]1|A|a)$" "id:1,phase:1,pass,log,t:urlDecode,t:lowercase,multiMatch"
         SecRule ARGS "@streq a" "id:2,phase:1,pass,log,t:urlDecode,t:lowercase"
     "#);
-    let values = |tx: &Transaction, i: usize| -> Vec<String> {
-        tx.matched_rules()[i]
-            .matched
-            .iter()
-            .map(|m| String::from_utf8_lossy(&m.value).into_owned())
-            .collect()
-    };
     let tx = get(&w, "/?x=%2541", &[]);
     assert_eq!(ids(&tx), vec![1, 2]);
     assert_eq!(values(&tx, 0), ["%41", "A", "a"]);
