@@ -70,7 +70,9 @@ pub struct OpContext<'a> {
     pub captures: Option<&'a mut Captures>,
     /// The operator's argument once expanded: one rule link evaluates its
     /// operator on many values with no action in between, so macros in the
-    /// argument (`@within %{tx.restricted_headers_basic}`) are expanded once.
+    /// argument (`@streq %{tx.a}-%{tx.b}`) are expanded once. An argument
+    /// that is one TX reference and nothing else is read where TX keeps it
+    /// instead (see `Arg::value`).
     pub arg: Option<&'a std::cell::OnceCell<Vec<u8>>>,
 }
 
